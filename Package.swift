@@ -1,0 +1,97 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "ame",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "AMESchema", targets: ["AMESchema"]),
+        .library(name: "AMERuntime", targets: ["AMERuntime"]),
+        .library(name: "AMEServer", targets: ["AMEServer"]),
+        .executable(name: "ame-codegen", targets: ["ame-codegen"]),
+        .executable(name: "ame", targets: ["ame"]),
+        .plugin(name: "AMECodegenPlugin", targets: ["AMECodegenPlugin"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/GraphQLSwift/GraphQL.git", exact: "4.3.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+    ],
+    targets: [
+        // The system SQLite library behind the embedded store.
+        .systemLibrary(
+            name: "CSQLite",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        // YAML → validated schema model. Shared by the generator and its tests.
+        .target(
+            name: "AMESchema",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        // Schema model → Swift source and GraphQL SDL.
+        .target(
+            name: "AMECodegen",
+            dependencies: ["AMESchema"]
+        ),
+        .executableTarget(
+            name: "ame-codegen",
+            dependencies: [
+                "AMESchema",
+                "AMECodegen",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .plugin(
+            name: "AMECodegenPlugin",
+            capability: .buildTool(),
+            dependencies: ["ame-codegen"]
+        ),
+        // The engine: store, executor, errors, cost accounting.
+        .target(
+            name: "AMERuntime",
+            dependencies: [
+                "CSQLite",
+                .product(name: "GraphQL", package: "GraphQL"),
+            ]
+        ),
+        // Generated from schema/*.yaml by the plugin on every build.
+        .target(
+            name: "AMEGenerated",
+            dependencies: ["AMERuntime"],
+            plugins: ["AMECodegenPlugin"]
+        ),
+        // HTTP layer: GraphQL over HTTP, tenancy, health.
+        .target(
+            name: "AMEServer",
+            dependencies: [
+                "AMERuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .executableTarget(
+            name: "ame",
+            dependencies: [
+                "AMEServer",
+                "AMEGenerated",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "AMESchemaTests",
+            dependencies: ["AMESchema", "AMECodegen"]
+        ),
+        .testTarget(
+            name: "AMERuntimeTests",
+            dependencies: ["AMERuntime", "AMEGenerated"]
+        ),
+        .testTarget(
+            name: "AMEServerTests",
+            dependencies: [
+                "AMEServer",
+                "AMEGenerated",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ]
+)

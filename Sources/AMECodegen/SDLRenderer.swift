@@ -1,0 +1,167 @@
+import AMESchema
+
+/// Renders the GraphQL SDL of a schema: object, list and payload types per entity, the shared
+/// object types, and the Query and Mutation roots. Output order is fixed (entities by name).
+public struct SDLRenderer {
+    let schema: Schema
+
+    public init(schema: Schema) {
+        self.schema = schema
+    }
+
+    public func render() -> String {
+        var blocks: [String] = [
+            block(description: "Arbitrary JSON: an object, list, string, number, boolean or null.", "scalar JSON"),
+            block(description: "A point in time, ISO 8601 text (e.g. `2026-11-26T20:00:00.000Z`).", "scalar DateTime"),
+        ]
+        for type in schema.objectTypes {
+            blocks.append(
+                block(
+                    description: type.description,
+                    "type \(Naming.objectOutputType(type.name)) {\n"
+                        + type.fields.map { "  " + fieldLine($0, type: outputType($0.type)) }.joined(separator: "\n")
+                        + "\n}"
+                ))
+            blocks.append(
+                block(
+                    description: type.description,
+                    "input \(Naming.objectInputType(type.name)) {\n"
+                        + type.fields.map { "  " + fieldLine($0, type: inputType($0.type)) }.joined(separator: "\n")
+                        + "\n}"
+                ))
+        }
+        for entity in schema.entities {
+            blocks.append(objectType(entity))
+            blocks.append(
+                block(
+                    description: "A page of \(entity.name) items.",
+                    """
+                    type \(Naming.listTypeName(entity.name)) {
+                      \(Naming.listField(entity.name)): [\(Naming.objectTypeName(entity.name))!]!
+                      pageSize: Int
+                      pageNumber: Int
+                      total: Int
+                      nextToken: String
+                    }
+                    """
+                ))
+            blocks.append(
+                "type \(Naming.upsertPayload(entity.name)) {\n  \(Naming.getField(entity.name)): \(Naming.objectTypeName(entity.name))\n}"
+            )
+            blocks.append("type \(Naming.deletePayload(entity.name)) {\n  ok: Boolean\n}")
+        }
+        blocks.append(queryType())
+        blocks.append(mutationType())
+        return blocks.joined(separator: "\n\n") + "\n"
+    }
+
+    private func objectType(_ entity: Entity) -> String {
+        var lines: [String] = []
+        for field in entity.fields {
+            let type = field.name == entity.key ? "ID!" : outputType(field.type)
+            lines.append(fieldLine(field, type: type))
+        }
+        lines += [
+            "endpointId: String", "partId: String", "updatedBy: String", "createdAt: DateTime", "updatedAt: DateTime",
+        ]
+        for relation in entity.relations {
+            let name = Naming.camelCase(relation.name)
+            switch relation.kind {
+            case .belongsTo:
+                lines.append("\(name): \(Naming.objectTypeName(relation.target))")
+            case .hasMany:
+                lines.append("\(name)(limit: Int, nextToken: String): \(Naming.listTypeName(relation.target))")
+            }
+        }
+        if entity.dataType != nil {
+            lines.append(#""Active dynamic attributes, as one object." data: JSON"#)
+        }
+        return block(
+            description: entity.description,
+            "type \(Naming.objectTypeName(entity.name)) {\n" + lines.map { "  " + $0 }.joined(separator: "\n") + "\n}"
+        )
+    }
+
+    private func queryType() -> String {
+        var lines = ["ping: String"]
+        for entity in schema.entities {
+            let key = Naming.camelCase(entity.key)
+            lines.append("\(Naming.getField(entity.name))(\(key): ID!): \(Naming.objectTypeName(entity.name))")
+            var arguments = ["pageNumber: Int = 1", "limit: Int = 100", "nextToken: String"]
+            for field in entity.fields where isFilterable(field) {
+                arguments.append("\(Naming.camelCase(field.name)): \(inputType(field.type))")
+            }
+            lines.append(
+                "\(Naming.listField(entity.name))(\(arguments.joined(separator: ", "))): \(Naming.listTypeName(entity.name))"
+            )
+        }
+        return "type Query {\n" + lines.map { "  " + $0 }.joined(separator: "\n") + "\n}"
+    }
+
+    private func mutationType() -> String {
+        var lines: [String] = []
+        for entity in schema.entities {
+            var arguments: [String] = []
+            for field in entity.fields {
+                arguments.append("\(Naming.camelCase(field.name)): \(inputType(field.type))")
+            }
+            if entity.dataType != nil { arguments.append("data: JSON") }
+            arguments.append("updatedBy: String!")
+            lines.append(
+                "\(Naming.upsertField(entity.name))(\(arguments.joined(separator: ", "))): \(Naming.upsertPayload(entity.name))"
+            )
+            lines.append(
+                "\(Naming.deleteField(entity.name))(\(Naming.camelCase(entity.key)): ID!, updatedBy: String): \(Naming.deletePayload(entity.name))"
+            )
+        }
+        return "type Mutation {\n" + lines.map { "  " + $0 }.joined(separator: "\n") + "\n}"
+    }
+
+    /// Scalar, non-JSON fields can be list filters (equality).
+    private func isFilterable(_ field: Field) -> Bool {
+        if case .scalar(let scalar) = field.type { return scalar != .json }
+        return false
+    }
+
+    private func fieldLine(_ field: Field, type: String) -> String {
+        var line = ""
+        if let description = field.description { line += "\(quoted(description)) " }
+        line += "\(Naming.camelCase(field.name)): \(type)"
+        if let reason = field.deprecated { line += " @deprecated(reason: \(quoted(reason)))" }
+        return line
+    }
+
+    private func outputType(_ type: FieldType) -> String {
+        switch type {
+        case .scalar(let scalar): scalar.rawValue
+        case .list(let element): "[\(outputType(element))!]"
+        case .object(let name): Naming.objectOutputType(name)
+        }
+    }
+
+    private func inputType(_ type: FieldType) -> String {
+        switch type {
+        case .scalar(let scalar): scalar.rawValue
+        case .list(let element): "[\(inputType(element))!]"
+        case .object(let name): Naming.objectInputType(name)
+        }
+    }
+
+    private func block(description: String?, _ body: String) -> String {
+        guard let description else { return body }
+        return "\"\"\"\n\(description)\n\"\"\"\n" + body
+    }
+
+    private func quoted(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            switch character {
+            case "\"": escaped += "\\\""
+            case "\\": escaped += "\\\\"
+            case "\n": escaped += "\\n"
+            default: escaped.append(character)
+            }
+        }
+        return "\"\(escaped)\""
+    }
+}

@@ -1,0 +1,1 @@
+// Generated code is added by AMECodegenPlugin.

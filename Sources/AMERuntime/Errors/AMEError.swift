@@ -1,0 +1,100 @@
+/// Every error a client can see, as a value with a code. Created where the fact is known and
+/// rendered to GraphQL in one place (``GraphQLErrorPayload``).
+public enum AMEError: Error, Sendable, Equatable {
+    case parseFailed(String)
+    case validationFailed(String)
+    case badUserInput(String, field: String?)
+    case entityNotFound(type: String, key: String)
+    case conflict(String)
+    case foreignKeyViolation(type: String, field: String, key: String)
+    case queryTooComplex(complexity: Int, maxComplexity: Int)
+    case queryTooDeep(depth: Int, maxDepth: Int)
+    case unauthenticated(String)
+    case forbidden(String)
+    case storeUnavailable
+    case internalError
+
+    public var code: String {
+        switch self {
+        case .parseFailed: "GRAPHQL_PARSE_FAILED"
+        case .validationFailed: "GRAPHQL_VALIDATION_FAILED"
+        case .badUserInput: "BAD_USER_INPUT"
+        case .entityNotFound: "ENTITY_NOT_FOUND"
+        case .conflict: "CONFLICT"
+        case .foreignKeyViolation: "FOREIGN_KEY_VIOLATION"
+        case .queryTooComplex: "QUERY_TOO_COMPLEX"
+        case .queryTooDeep: "QUERY_TOO_DEEP"
+        case .unauthenticated: "UNAUTHENTICATED"
+        case .forbidden: "FORBIDDEN"
+        case .storeUnavailable: "STORE_UNAVAILABLE"
+        case .internalError: "INTERNAL"
+        }
+    }
+
+    public var message: String {
+        switch self {
+        case .parseFailed(let message), .validationFailed(let message), .conflict(let message),
+            .unauthenticated(let message), .forbidden(let message):
+            message
+        case .badUserInput(let message, _): message
+        case .entityNotFound(let type, let key): "\(type) `\(key)` does not exist"
+        case .foreignKeyViolation(let type, let field, let key):
+            "\(field) refers to \(type) `\(key)`, which does not exist"
+        case .queryTooComplex(let complexity, let maxComplexity):
+            "query complexity \(complexity) exceeds the maximum of \(maxComplexity)"
+        case .queryTooDeep(let depth, let maxDepth): "query depth \(depth) exceeds the maximum of \(maxDepth)"
+        case .storeUnavailable: "the store is unavailable; retry later"
+        case .internalError: "internal error"
+        }
+    }
+
+    /// Extra `extensions` entries beside `code`.
+    public var extensions: JSONObject {
+        var object = JSONObject()
+        switch self {
+        case .badUserInput(_, let field?): object["field"] = .string(field)
+        case .queryTooComplex(let complexity, let maxComplexity):
+            object["complexity"] = .int(complexity)
+            object["maxComplexity"] = .int(maxComplexity)
+        case .queryTooDeep(let depth, let maxDepth):
+            object["depth"] = .int(depth)
+            object["maxDepth"] = .int(maxDepth)
+        default: break
+        }
+        return object
+    }
+}
+
+/// One entry of a response's `errors`.
+public struct GraphQLErrorPayload: Sendable, Equatable {
+    public var error: AMEError
+    public var path: [JSONValue]
+    public var locations: [(line: Int, column: Int)]
+
+    public init(_ error: AMEError, path: [JSONValue] = [], locations: [(line: Int, column: Int)] = []) {
+        self.error = error
+        self.path = path
+        self.locations = locations
+    }
+
+    public static func == (lhs: GraphQLErrorPayload, rhs: GraphQLErrorPayload) -> Bool {
+        lhs.error == rhs.error && lhs.path == rhs.path
+            && lhs.locations.map(\.line) == rhs.locations.map(\.line)
+            && lhs.locations.map(\.column) == rhs.locations.map(\.column)
+    }
+
+    public var json: JSONValue {
+        var object = JSONObject()
+        object["message"] = .string(error.message)
+        if !locations.isEmpty {
+            object["locations"] = .array(
+                locations.map { .object(JSONObject([("line", .int($0.line)), ("column", .int($0.column))])) }
+            )
+        }
+        if !path.isEmpty { object["path"] = .array(path) }
+        var extensions = JSONObject([("code", .string(error.code))])
+        for (key, value) in error.extensions.pairs { extensions[key] = value }
+        object["extensions"] = .object(extensions)
+        return .object(object)
+    }
+}

@@ -1,0 +1,67 @@
+/// Measures a query before execution: cost 1 per field, the children of a list field multiplied
+/// by its `limit` (or the default page size), and the nesting depth.
+struct ComplexityAnalysis {
+    let engine: GraphQLEngine
+    let collector: FieldCollector
+
+    func measure(_ fields: [CollectedField], typeName: String) throws(AMEError) -> (complexity: Int, depth: Int) {
+        var complexity = 0
+        var depth = 0
+        for field in fields {
+            let (cost, fieldDepth) = try measure(field, parentType: typeName)
+            complexity = complexity.addingReportingOverflow(cost).overflow ? Int.max : complexity + cost
+            depth = max(depth, fieldDepth)
+        }
+        return (complexity, depth)
+    }
+
+    private func measure(_ field: CollectedField, parentType: String) throws(AMEError) -> (Int, Int) {
+        guard field.first.selectionSet != nil else { return (1, 1) }
+        guard let (childType, multiplier) = try childType(of: field, parentType: parentType) else { return (1, 1) }
+        let children = try collector.collectChildren(of: field, typeName: childType)
+        let (childCost, childDepth) = try measure(children, typeName: childType)
+        let product = childCost.multipliedReportingOverflow(by: max(multiplier, 1))
+        let cost = product.overflow ? Int.max : product.partialValue
+        return (cost == Int.max ? Int.max : cost + 1, childDepth + 1)
+    }
+
+    /// The type a field's selection applies to, and how many times it may repeat.
+    private func childType(of field: CollectedField, parentType: String) throws(AMEError) -> (String, Int)? {
+        let limits = engine.limits
+        func limit() throws(AMEError) -> Int {
+            let arguments = try ArgumentCoercion.arguments(of: field.first, variables: collector.variables)
+            return arguments["limit"]?.intValue ?? limits.defaultPageSize
+        }
+        if parentType == "Query" || parentType == "Mutation" {
+            switch engine.rootFields[field.name] {
+            case .get(let entity)?: return (entity.graphQLType, 1)
+            case .list(let entity)?: return (entity.graphQL.listType, try limit())
+            case .upsert(let entity)?: return (entity.graphQL.upsertPayload, 1)
+            case .delete(let entity)?: return (entity.graphQL.deletePayload, 1)
+            default: return nil
+            }
+        }
+        if let entity = engine.entitiesByType[parentType] {
+            if let index = entity.relationIndex(graphQLName: field.name) {
+                let relation = entity.relations[index]
+                guard let target = engine.entitiesByName[relation.target] else { return nil }
+                return relation.kind == .belongsTo ? (target.graphQLType, 1) : (target.graphQL.listType, try limit())
+            }
+            if let index = entity.fieldIndex(graphQLName: field.name),
+                case .object(let name, _) = entity.fields[index].type
+            {
+                return (name, 1)
+            }
+            return nil
+        }
+        for entity in engine.registry.entities {
+            if parentType == entity.graphQL.listType && field.name == entity.graphQL.listField {
+                return (entity.graphQLType, 1)
+            }
+            if parentType == entity.graphQL.upsertPayload && field.name == entity.graphQL.getField {
+                return (entity.graphQLType, 1)
+            }
+        }
+        return nil
+    }
+}

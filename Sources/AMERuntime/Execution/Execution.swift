@@ -1,0 +1,587 @@
+import GraphQL
+
+/// One request's execution: fields are resolved level by level. At each level, every relation
+/// field of every object collects its keys; the level's keys (all tables, deduplicated) are read
+/// with one BatchGetItem per 100 keys, and the level's Queries run concurrently. No store call is
+/// made per item, and nothing waits on a timer.
+final class Execution {
+    let engine: GraphQLEngine
+    let tenant: Tenant
+    let session: StoreSession
+    let operation: OperationDefinition
+    let document: Document
+    let request: GraphQLRequest
+    let collector: FieldCollector
+    let variables: [String: JSONValue]
+    private(set) var errors: [GraphQLErrorPayload] = []
+    /// Objects whose fields are resolved at the next level.
+    private var pendingWork: [EntityWork] = []
+
+    init(
+        engine: GraphQLEngine, document: Document, request: GraphQLRequest, tenant: Tenant, session: StoreSession
+    ) throws {
+        self.engine = engine
+        self.tenant = tenant
+        self.session = session
+        self.document = document
+        self.request = request
+        var operations: [OperationDefinition] = []
+        var fragments: [String: FragmentDefinition] = [:]
+        for definition in document.definitions {
+            if let operation = definition as? OperationDefinition { operations.append(operation) }
+            if let fragment = definition as? FragmentDefinition { fragments[fragment.name.value] = fragment }
+        }
+        let chosen: OperationDefinition?
+        if let name = request.operationName {
+            chosen = operations.first { $0.name?.value == name }
+            guard chosen != nil else {
+                throw AMEError.badUserInput("no operation named `\(name)` in the document", field: nil)
+            }
+        } else {
+            guard operations.count == 1 else {
+                throw AMEError.badUserInput("the document has several operations: give `operationName`", field: nil)
+            }
+            chosen = operations.first
+        }
+        operation = chosen!
+        variables = try Self.coerceVariables(operation.variableDefinitions, request.variables)
+        collector = FieldCollector(fragments: fragments, variables: variables)
+    }
+
+    private static func coerceVariables(
+        _ definitions: [VariableDefinition], _ given: JSONObject
+    ) throws
+        -> [String: JSONValue]
+    {
+        var result: [String: JSONValue] = [:]
+        for definition in definitions {
+            let name = definition.variable.name.value
+            if let value = given[name] {
+                if value.isNull, definition.type is NonNullType {
+                    throw AMEError.badUserInput("variable `$\(name)` must not be null", field: name)
+                }
+                result[name] = value
+            } else if let defaultValue = definition.defaultValue {
+                result[name] = try ArgumentCoercion.value(of: defaultValue, variables: [:])
+            } else if definition.type is NonNullType {
+                throw AMEError.badUserInput("variable `$\(name)` of type \(definition.type) is required", field: name)
+            }
+        }
+        return result
+    }
+
+    var rootTypeName: String { operation.operation == .mutation ? "Mutation" : "Query" }
+
+    /// Computes the complexity and depth before any store call; throws when over a limit.
+    func checkLimits() throws(AMEError) -> Int {
+        let fields = try collector.collect(operation.selectionSet, typeName: rootTypeName)
+        let analysis = ComplexityAnalysis(engine: engine, collector: collector)
+        let (complexity, depth) = try analysis.measure(fields, typeName: rootTypeName)
+        if depth > engine.limits.maxDepth {
+            throw AMEError.queryTooDeep(depth: depth, maxDepth: engine.limits.maxDepth)
+        }
+        if complexity > engine.limits.maxComplexity {
+            throw AMEError.queryTooComplex(complexity: complexity, maxComplexity: engine.limits.maxComplexity)
+        }
+        return complexity
+    }
+
+    func report(_ error: Error, path: [JSONValue], field: CollectedField?) {
+        let ameError: AMEError
+        switch error {
+        case let error as AMEError: ameError = error
+        case StoreError.conditionFailed: ameError = .conflict("the item was changed concurrently; retry")
+        case is StoreError: ameError = .storeUnavailable
+        default: ameError = .internalError
+        }
+        errors.append(GraphQLErrorPayload(ameError, path: path, locations: field?.location.map { [$0] } ?? []))
+    }
+
+    // MARK: Running the operation
+
+    func run() async -> JSONValue? {
+        let root = ResultObject()
+        let fields: [CollectedField]
+        do {
+            fields = try collector.collect(operation.selectionSet, typeName: rootTypeName)
+        } catch {
+            report(error, path: [], field: nil)
+            return nil
+        }
+        if fields.contains(where: { $0.name == "__schema" || $0.name == "__type" }) {
+            await resolveIntrospection(fields, into: root)
+        }
+        if operation.operation == .mutation {
+            // Mutations run one after another (GraphQL spec §6.2.2); each then resolves its selection.
+            for field in fields {
+                let slot = root.append(field.responseKey, .null)
+                do {
+                    try await resolveMutation(field, into: root, slot: slot)
+                } catch {
+                    report(error, path: [.string(field.responseKey)], field: field)
+                }
+                await drainLevels()
+            }
+        } else {
+            var level = Level()
+            for field in fields {
+                if field.name == "__schema" || field.name == "__type" { continue }
+                let slot = root.append(field.responseKey, .null)
+                do {
+                    try planRootQueryField(field, into: root, slot: slot, level: &level)
+                } catch {
+                    report(error, path: [.string(field.responseKey)], field: field)
+                }
+            }
+            await execute(level)
+            await drainLevels()
+        }
+        return root.json
+    }
+
+    /// Resolves queued object work level by level until no relation is left to load.
+    private func drainLevels() async {
+        while !pendingWork.isEmpty {
+            let work = pendingWork
+            pendingWork = []
+            var level = Level()
+            for item in work { plan(item, level: &level) }
+            await execute(level)
+        }
+    }
+
+    // MARK: Levels
+
+    /// The loads of one level and what to do with their results.
+    struct Level {
+        var keys: [TableKey] = []
+        var queries: [@Sendable (StoreSession) async throws -> QueryOutcome] = []
+        var fills: [(LevelResults) -> Void] = []
+        var isEmpty: Bool { keys.isEmpty && queries.isEmpty && fills.isEmpty }
+
+        mutating func query(_ body: @escaping @Sendable (StoreSession) async throws -> QueryOutcome) -> Int {
+            queries.append(body)
+            return queries.count - 1
+        }
+    }
+
+    struct LevelResults {
+        var items: [TableKey: Item] = [:]
+        var queries: [Result<QueryOutcome, Error>] = []
+        var batchError: Error?
+    }
+
+    /// The outcome of a list read: the page of items and how to continue.
+    struct QueryOutcome: Sendable {
+        var items: [Item]
+        var lastEvaluatedKey: Item?
+        var total: Int?
+    }
+
+    private func execute(_ level: Level) async {
+        guard !level.isEmpty else { return }
+        var results = LevelResults()
+        let session = self.session
+        let keys = level.keys
+        let queries = level.queries
+        async let batch: [TableKey: Item] = keys.isEmpty ? [:] : session.batchGet(keys)
+        let outcomes: [Result<QueryOutcome, Error>] = await withTaskGroup(of: (Int, Result<QueryOutcome, Error>).self) {
+            group in
+            for (index, query) in queries.enumerated() {
+                group.addTask {
+                    do { return (index, .success(try await query(session))) } catch { return (index, .failure(error)) }
+                }
+            }
+            var outcomes = [Result<QueryOutcome, Error>?](repeating: nil, count: queries.count)
+            for await (index, outcome) in group { outcomes[index] = outcome }
+            return outcomes.map { $0! }
+        }
+        do {
+            results.items = try await batch
+        } catch {
+            results.batchError = error
+        }
+        results.queries = outcomes
+        for fill in level.fills { fill(results) }
+    }
+
+    // MARK: Root query fields
+
+    private func planRootQueryField(
+        _ field: CollectedField, into root: ResultObject, slot: Int, level: inout Level
+    )
+        throws
+    {
+        guard let rootField = engine.rootFields[field.name] else {
+            if field.name == "__typename" { root.values[slot] = .json(.string(rootTypeName)) }
+            return
+        }
+        let arguments = try ArgumentCoercion.arguments(of: field.first, variables: variables)
+        let path: [JSONValue] = [.string(field.responseKey)]
+        switch rootField {
+        case .ping:
+            root.values[slot] = .json(.string("pong"))
+        case .get(let entity):
+            guard let key = arguments[entity.keyField.graphQLName]?.stringValue, !key.isEmpty else {
+                throw AMEError.badUserInput(
+                    "`\(entity.keyField.graphQLName)` is required", field: entity.keyField.graphQLName)
+            }
+            let tableKey = TableKey(
+                table: engine.registry.physicalTable(entity.table),
+                key: ItemKey(partition: tenant.partitionKey, sort: key)
+            )
+            level.keys.append(tableKey)
+            let children = try collector.collectChildren(of: field, typeName: entity.graphQLType)
+            level.fills.append { [self] results in
+                if let error = results.batchError { return report(error, path: path, field: field) }
+                guard let item = results.items[tableKey] else { return }
+                do {
+                    let model = try entity.decode(item)
+                    let object = ResultObject(capacity: children.count)
+                    root.values[slot] = .object(object)
+                    pendingWork.append(
+                        EntityWork(entity: entity, fields: children, entries: [(model, object)], path: path))
+                } catch {
+                    report(error, path: path, field: field)
+                }
+            }
+        case .list(let entity):
+            let reader = try ListReader(entity: entity, arguments: arguments, engine: engine, tenant: tenant)
+            let listFields = try collector.collectChildren(of: field, typeName: entity.graphQL.listType)
+            let wantsTotal = listFields.contains { $0.name == "total" }
+            let index = level.query { session in try await reader.read(session, countTotal: wantsTotal) }
+            level.fills.append { [self] results in
+                switch results.queries[index] {
+                case .failure(let error): report(error, path: path, field: field)
+                case .success(let outcome):
+                    root.values[slot] = .object(
+                        listObject(
+                            entity: entity, fields: listFields, outcome: outcome, pageSize: reader.limit,
+                            pageNumber: reader.pageNumber, path: path)
+                    )
+                }
+            }
+        case .upsert, .delete:
+            throw AMEError.badUserInput("`\(field.name)` is a mutation", field: nil)
+        }
+    }
+
+    /// Builds a `…ListType` object and queues its entities for the next level.
+    private func listObject(
+        entity: EntityDefinition, fields: [CollectedField], outcome: QueryOutcome, pageSize: Int, pageNumber: Int?,
+        path: [JSONValue]
+    ) -> ResultObject {
+        let object = ResultObject(capacity: fields.count)
+        for field in fields {
+            switch field.name {
+            case entity.graphQL.listField:
+                var entries: [(any EntityModel, ResultObject)] = []
+                var elements: [ResultValue] = []
+                let children: [CollectedField]
+                do {
+                    children = try collector.collectChildren(of: field, typeName: entity.graphQLType)
+                } catch {
+                    report(error, path: path, field: field)
+                    continue
+                }
+                for item in outcome.items {
+                    do {
+                        let model = try entity.decode(item)
+                        let child = ResultObject(capacity: children.count)
+                        entries.append((model, child))
+                        elements.append(.object(child))
+                    } catch {
+                        report(error, path: path + [.string(field.responseKey)], field: field)
+                    }
+                }
+                object.append(field.responseKey, .list(elements))
+                if !entries.isEmpty {
+                    pendingWork.append(
+                        EntityWork(
+                            entity: entity, fields: children, entries: entries,
+                            path: path + [.string(field.responseKey)])
+                    )
+                }
+            case "pageSize": object.append(field.responseKey, .json(.int(pageSize)))
+            case "pageNumber": object.append(field.responseKey, .json(pageNumber.map(JSONValue.int) ?? .null))
+            case "total": object.append(field.responseKey, .json(outcome.total.map(JSONValue.int) ?? .null))
+            case "nextToken":
+                object.append(
+                    field.responseKey,
+                    .json(outcome.lastEvaluatedKey.map { .string(PageToken.encode($0, tenant: tenant)) } ?? .null)
+                )
+            case "__typename": object.append(field.responseKey, .json(.string(entity.graphQL.listType)))
+            default: object.append(field.responseKey, .null)
+            }
+        }
+        return object
+    }
+
+    // MARK: Entity objects
+
+    /// Objects of one entity type sharing one selection, resolved together.
+    struct EntityWork {
+        let entity: EntityDefinition
+        let fields: [CollectedField]
+        var entries: [(model: any EntityModel, object: ResultObject)]
+        let path: [JSONValue]
+    }
+
+    /// Resolves the scalar fields of `work` now and plans its relation and `data` loads.
+    private func plan(_ work: EntityWork, level: inout Level) {
+        let entity = work.entity
+        let attributeTable = engine.registry.physicalTable(RuntimeTables.attributeValues)
+        for field in work.fields {
+            let key = field.responseKey
+            if field.name == "__typename" {
+                for entry in work.entries { entry.object.append(key, .json(.string(entity.graphQLType))) }
+                continue
+            }
+            if let index = entity.fieldIndex(graphQLName: field.name) {
+                let definition = entity.fields[index]
+                if case .object(let typeName, let objectFields) = definition.type {
+                    let children: [CollectedField]
+                    do {
+                        children = try collector.collectChildren(of: field, typeName: typeName)
+                    } catch {
+                        report(error, path: work.path, field: field)
+                        continue
+                    }
+                    for entry in work.entries {
+                        entry.object.append(
+                            key, project(entry.model.fieldValue(index), typeName, objectFields, children))
+                    }
+                } else {
+                    for entry in work.entries { entry.object.append(key, .json(entry.model.fieldValue(index))) }
+                }
+                continue
+            }
+            if field.name == "data", let dataType = entity.dataType {
+                var slots: [(ResultObject, Int, TableKey)] = []
+                for entry in work.entries {
+                    let tableKey = TableKey(
+                        table: attributeTable,
+                        key: ItemKey(
+                            partition: tenant.partitionKey,
+                            sort: RuntimeTables.activeDataKey(dataType: dataType, id: entry.model.keyValue))
+                    )
+                    level.keys.append(tableKey)
+                    slots.append((entry.object, entry.object.append(key, .null), tableKey))
+                }
+                level.fills.append { [self] results in
+                    if let error = results.batchError { return report(error, path: work.path, field: field) }
+                    for (object, slot, tableKey) in slots {
+                        guard let item = results.items[tableKey], case .map(let values)? = item["values"] else {
+                            continue
+                        }
+                        object.values[slot] = .json(ItemValue.map(values).json)
+                    }
+                }
+                continue
+            }
+            if let relationIndex = entity.relationIndex(graphQLName: field.name) {
+                planRelation(work, field: field, relationIndex: relationIndex, level: &level)
+                continue
+            }
+            for entry in work.entries { entry.object.append(key, .null) }
+        }
+    }
+
+    private func planRelation(_ work: EntityWork, field: CollectedField, relationIndex: Int, level: inout Level) {
+        let relation = work.entity.relations[relationIndex]
+        guard let target = engine.entitiesByName[relation.target] else { return }
+        let table = engine.registry.physicalTable(target.table)
+        let path = work.path + [.string(field.responseKey)]
+        switch relation.kind {
+        case .belongsTo:
+            let children: [CollectedField]
+            do {
+                children = try collector.collectChildren(of: field, typeName: target.graphQLType)
+            } catch {
+                return report(error, path: path, field: field)
+            }
+            var slots: [(ResultObject, Int, TableKey)] = []
+            for entry in work.entries {
+                let slot = entry.object.append(field.responseKey, .null)
+                guard let key = entry.model.relationKey(relationIndex), !key.isEmpty else { continue }
+                let tableKey = TableKey(table: table, key: ItemKey(partition: tenant.partitionKey, sort: key))
+                level.keys.append(tableKey)
+                slots.append((entry.object, slot, tableKey))
+            }
+            guard !slots.isEmpty else { return }
+            level.fills.append { [self] results in
+                if let error = results.batchError { return report(error, path: path, field: field) }
+                var decoded: [TableKey: any EntityModel] = [:]
+                var entries: [(any EntityModel, ResultObject)] = []
+                for (object, slot, tableKey) in slots {
+                    let model: any EntityModel
+                    if let cached = decoded[tableKey] {
+                        model = cached
+                    } else {
+                        guard let item = results.items[tableKey] else { continue }
+                        do {
+                            model = try target.decode(item)
+                        } catch {
+                            report(error, path: path, field: field)
+                            continue
+                        }
+                        decoded[tableKey] = model
+                    }
+                    let child = ResultObject(capacity: children.count)
+                    object.values[slot] = .object(child)
+                    entries.append((model, child))
+                }
+                if !entries.isEmpty {
+                    pendingWork.append(EntityWork(entity: target, fields: children, entries: entries, path: path))
+                }
+            }
+        case .hasMany:
+            let listFields: [CollectedField]
+            let arguments: [String: JSONValue]
+            do {
+                listFields = try collector.collectChildren(of: field, typeName: target.graphQL.listType)
+                arguments = try ArgumentCoercion.arguments(of: field.first, variables: variables)
+            } catch {
+                return report(error, path: path, field: field)
+            }
+            let limit = arguments["limit"]?.intValue ?? engine.limits.defaultPageSize
+            guard limit > 0, limit <= engine.limits.maxPageSize else {
+                return report(
+                    AMEError.badUserInput("`limit` must be between 1 and \(engine.limits.maxPageSize)", field: "limit"),
+                    path: path, field: field)
+            }
+            var startKey: Item?
+            if let token = arguments["nextToken"]?.stringValue {
+                do {
+                    startKey = try PageToken.decode(token, tenant: tenant)
+                } catch {
+                    return report(error, path: path, field: field)
+                }
+            }
+            let wantsTotal = listFields.contains { $0.name == "total" }
+            let partition = tenant.partitionKey
+            for entry in work.entries {
+                let slot = entry.object.append(field.responseKey, .null)
+                guard let key = entry.model.relationKey(relationIndex) else { continue }
+                let request = QueryRequest(
+                    table: table, index: relation.index, partition: .string(partition),
+                    sortCondition: .equals(.string(key)),
+                    limit: limit, exclusiveStartKey: startKey
+                )
+                let index = level.query { session in
+                    let page = try await session.query(request)
+                    var total: Int?
+                    if wantsTotal {
+                        var countRequest = request
+                        countRequest.countOnly = true
+                        countRequest.exclusiveStartKey = nil
+                        total = try await session.query(countRequest).count
+                    }
+                    return QueryOutcome(items: page.items, lastEvaluatedKey: page.lastEvaluatedKey, total: total)
+                }
+                let object = entry.object
+                level.fills.append { [self] results in
+                    switch results.queries[index] {
+                    case .failure(let error): report(error, path: path, field: field)
+                    case .success(let outcome):
+                        object.values[slot] = .object(
+                            listObject(
+                                entity: target, fields: listFields, outcome: outcome, pageSize: limit, pageNumber: nil,
+                                path: path))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Applies a sub-selection to a shared object type value (e.g. `address { city }`).
+    private func project(
+        _ value: JSONValue, _ typeName: String, _ objectFields: [ObjectFieldDefinition], _ children: [CollectedField]
+    ) -> ResultValue {
+        switch value {
+        case .object(let source):
+            let object = ResultObject(capacity: children.count)
+            for child in children {
+                if child.name == "__typename" {
+                    object.append(child.responseKey, .json(.string(typeName)))
+                } else {
+                    object.append(child.responseKey, .json(source[child.name] ?? .null))
+                }
+            }
+            return .object(object)
+        case .array(let elements):
+            return .list(elements.map { project($0, typeName, objectFields, children) })
+        default:
+            return .null
+        }
+    }
+
+    // MARK: Mutations
+
+    private func resolveMutation(_ field: CollectedField, into root: ResultObject, slot: Int) async throws {
+        guard let rootField = engine.rootFields[field.name] else {
+            if field.name == "__typename" { root.values[slot] = .json(.string(rootTypeName)) }
+            return
+        }
+        let arguments = try ArgumentCoercion.arguments(of: field.first, variables: variables)
+        let path: [JSONValue] = [.string(field.responseKey)]
+        let writer = WritePath(engine: engine, tenant: tenant, session: session)
+        switch rootField {
+        case .upsert(let entity):
+            let model = try await writer.upsert(entity, arguments: arguments)
+            let payloadFields = try collector.collectChildren(of: field, typeName: entity.graphQL.upsertPayload)
+            let payload = ResultObject(capacity: payloadFields.count)
+            for payloadField in payloadFields {
+                switch payloadField.name {
+                case entity.graphQL.getField:
+                    let children = try collector.collectChildren(of: payloadField, typeName: entity.graphQLType)
+                    let object = ResultObject(capacity: children.count)
+                    payload.append(payloadField.responseKey, .object(object))
+                    pendingWork.append(
+                        EntityWork(
+                            entity: entity, fields: children, entries: [(model, object)],
+                            path: path + [.string(payloadField.responseKey)]))
+                case "__typename":
+                    payload.append(payloadField.responseKey, .json(.string(entity.graphQL.upsertPayload)))
+                default: payload.append(payloadField.responseKey, .null)
+                }
+            }
+            root.values[slot] = .object(payload)
+        case .delete(let entity):
+            try await writer.delete(entity, arguments: arguments)
+            let payloadFields = try collector.collectChildren(of: field, typeName: entity.graphQL.deletePayload)
+            let payload = ResultObject(capacity: payloadFields.count)
+            for payloadField in payloadFields {
+                switch payloadField.name {
+                case "ok": payload.append(payloadField.responseKey, .json(.bool(true)))
+                case "__typename":
+                    payload.append(payloadField.responseKey, .json(.string(entity.graphQL.deletePayload)))
+                default: payload.append(payloadField.responseKey, .null)
+                }
+            }
+            root.values[slot] = .object(payload)
+        case .ping:
+            root.values[slot] = .json(.string("pong"))
+        case .get, .list:
+            throw AMEError.badUserInput("`\(field.name)` is a query", field: nil)
+        }
+    }
+
+    // MARK: Introspection
+
+    /// `__schema` and `__type` are answered by GraphQLSwift's own executor over the same schema.
+    private func resolveIntrospection(_ fields: [CollectedField], into root: ResultObject) async {
+        do {
+            let result = try await GraphQL.execute(
+                schema: engine.schema, documentAST: document, rootValue: (), context: (),
+                variableValues: variables.mapValues(\.map), operationName: request.operationName
+            )
+            guard case .dictionary(let data)? = result.data else { return }
+            for field in fields where field.name == "__schema" || field.name == "__type" {
+                root.append(field.responseKey, .json(data[field.responseKey]?.json ?? .null))
+            }
+        } catch {
+            report(error, path: [], field: nil)
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import GraphQL
+
+/// A field of a selection set after fragments and `@skip`/`@include` are applied, with every
+/// AST node that shares its response key (their sub-selections merge).
+struct CollectedField {
+    let responseKey: String
+    let name: String
+    var nodes: [Field]
+
+    var first: Field { nodes[0] }
+
+    /// Line and column of the field in the query, for errors.
+    var location: (line: Int, column: Int)? {
+        guard let token = first.loc?.startToken else { return nil }
+        return (token.line, token.column)
+    }
+}
+
+/// CollectFields of the GraphQL specification (§6.3.2), for object types only.
+struct FieldCollector {
+    let fragments: [String: FragmentDefinition]
+    let variables: [String: JSONValue]
+
+    func collect(_ selectionSet: SelectionSet, typeName: String) throws(AMEError) -> [CollectedField] {
+        var fields: [CollectedField] = []
+        var positions: [String: Int] = [:]
+        var visited = Set<String>()
+        try collect(selectionSet, typeName: typeName, into: &fields, positions: &positions, visited: &visited)
+        return fields
+    }
+
+    /// Collects the merged sub-selections of `field` for its child type.
+    func collectChildren(of field: CollectedField, typeName: String) throws(AMEError) -> [CollectedField] {
+        var fields: [CollectedField] = []
+        var positions: [String: Int] = [:]
+        var visited = Set<String>()
+        for node in field.nodes {
+            if let selectionSet = node.selectionSet {
+                try collect(selectionSet, typeName: typeName, into: &fields, positions: &positions, visited: &visited)
+            }
+        }
+        return fields
+    }
+
+    private func collect(
+        _ selectionSet: SelectionSet, typeName: String, into fields: inout [CollectedField],
+        positions: inout [String: Int], visited: inout Set<String>
+    ) throws(AMEError) {
+        for selection in selectionSet.selections {
+            switch selection {
+            case let field as Field:
+                guard try shouldInclude(field.directives) else { continue }
+                let key = field.alias?.value ?? field.name.value
+                if let position = positions[key] {
+                    fields[position].nodes.append(field)
+                } else {
+                    positions[key] = fields.count
+                    fields.append(CollectedField(responseKey: key, name: field.name.value, nodes: [field]))
+                }
+            case let spread as FragmentSpread:
+                guard try shouldInclude(spread.directives) else { continue }
+                let name = spread.name.value
+                guard visited.insert(name).inserted, let fragment = fragments[name] else { continue }
+                guard fragment.typeCondition.name.value == typeName else { continue }
+                try collect(
+                    fragment.selectionSet, typeName: typeName, into: &fields, positions: &positions, visited: &visited)
+            case let inline as InlineFragment:
+                guard try shouldInclude(inline.directives) else { continue }
+                if let condition = inline.typeCondition, condition.name.value != typeName { continue }
+                try collect(
+                    inline.selectionSet, typeName: typeName, into: &fields, positions: &positions, visited: &visited)
+            default:
+                continue
+            }
+        }
+    }
+
+    private func shouldInclude(_ directives: [Directive]) throws(AMEError) -> Bool {
+        for directive in directives {
+            let name = directive.name.value
+            guard name == "skip" || name == "include" else { continue }
+            guard let argument = directive.arguments.first(where: { $0.name.value == "if" }) else { continue }
+            let value = try ArgumentCoercion.value(of: argument.value, variables: variables)
+            guard case .bool(let flag) = value else {
+                throw AMEError.badUserInput("@\(name)(if:) needs a Boolean", field: "if")
+            }
+            if name == "skip" && flag { return false }
+            if name == "include" && !flag { return false }
+        }
+        return true
+    }
+}
+
+/// Turns AST argument values (literals and variables) into JSON values.
+enum ArgumentCoercion {
+    static func value(of node: Value, variables: [String: JSONValue]) throws(AMEError) -> JSONValue {
+        switch node {
+        case let variable as Variable: return variables[variable.name.value] ?? .null
+        case let int as IntValue:
+            guard let number = Int(int.value) else {
+                throw AMEError.badUserInput("Int out of range: \(int.value)", field: nil)
+            }
+            return .int(number)
+        case let float as FloatValue: return .double(Double(float.value) ?? 0)
+        case let string as StringValue: return .string(string.value)
+        case let bool as BooleanValue: return .bool(bool.value)
+        case is NullValue: return .null
+        case let enumValue as EnumValue: return .string(enumValue.value)
+        case let list as ListValue:
+            var values: [JSONValue] = []
+            for element in list.values { values.append(try value(of: element, variables: variables)) }
+            return .array(values)
+        case let object as ObjectValue:
+            var result = JSONObject()
+            for field in object.fields { result[field.name.value] = try value(of: field.value, variables: variables) }
+            return .object(result)
+        default:
+            return .null
+        }
+    }
+
+    /// The arguments given to `field`, by name. Absent arguments are absent; explicit nulls are `.null`.
+    static func arguments(of field: Field, variables: [String: JSONValue]) throws(AMEError) -> [String: JSONValue] {
+        var result: [String: JSONValue] = [:]
+        for argument in field.arguments {
+            if let variable = argument.value as? Variable, variables[variable.name.value] == nil {
+                continue  // An unset variable leaves the argument absent (spec §6.4.1).
+            }
+            result[argument.name.value] = try value(of: argument.value, variables: variables)
+        }
+        return result
+    }
+}

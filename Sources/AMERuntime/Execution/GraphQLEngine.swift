@@ -1,0 +1,174 @@
+import GraphQL
+
+/// A GraphQL request as received over HTTP.
+public struct GraphQLRequest: Sendable {
+    public var query: String
+    public var variables: JSONObject
+    public var operationName: String?
+
+    public init(query: String, variables: JSONObject = JSONObject(), operationName: String? = nil) {
+        self.query = query
+        self.variables = variables
+        self.operationName = operationName
+    }
+}
+
+/// What a request cost, reported in every response's `extensions.cost`.
+public struct ExecutionCost: Sendable, Equatable {
+    public var complexity: Int
+    public var maxComplexity: Int
+    public var storeCalls: Int
+    public var itemsRead: Int
+
+    public var json: JSONValue {
+        [
+            "complexity": .int(complexity), "maxComplexity": .int(maxComplexity), "storeCalls": .int(storeCalls),
+            "itemsRead": .int(itemsRead),
+        ]
+    }
+}
+
+/// The result of one request.
+public struct GraphQLResponse: Sendable {
+    /// `nil` when the request failed before execution (parse, validation, limits).
+    public var data: JSONValue?
+    public var errors: [GraphQLErrorPayload]
+    public var cost: ExecutionCost
+    /// Store calls by operation, for metrics and tests.
+    public var storeCounters: StoreSession.Counters
+
+    /// The GraphQL-over-HTTP response body.
+    public var json: JSONValue {
+        var object = JSONObject()
+        if !errors.isEmpty { object["errors"] = .array(errors.map(\.json)) }
+        if let data { object["data"] = data } else if errors.isEmpty { object["data"] = .null }
+        object["extensions"] = ["cost": cost.json]
+        return .object(object)
+    }
+
+    public var body: [UInt8] {
+        var writer = JSONWriter()
+        writer.write(json)
+        return writer.bytes
+    }
+
+    /// Whether the request failed before execution began (HTTP 400 in GraphQL over HTTP).
+    public var isRequestError: Bool { data == nil && !errors.isEmpty }
+}
+
+/// Limits applied to each request before any store call.
+public struct QueryLimits: Sendable {
+    public var maxComplexity: Int
+    public var maxDepth: Int
+    /// The page size of lists and `hasMany` relations when no `limit` is given.
+    public var defaultPageSize: Int
+    /// The largest `limit` a list accepts.
+    public var maxPageSize: Int
+
+    public init(maxComplexity: Int = 1000, maxDepth: Int = 10, defaultPageSize: Int = 100, maxPageSize: Int = 1000) {
+        self.maxComplexity = maxComplexity
+        self.maxDepth = maxDepth
+        self.defaultPageSize = defaultPageSize
+        self.maxPageSize = maxPageSize
+    }
+}
+
+/// The entry point of the runtime: parses, validates and executes GraphQL requests against a
+/// generated schema and a store, level by level with batched store calls.
+public final class GraphQLEngine: Sendable {
+    public let registry: SchemaRegistry
+    public let store: any Store
+    public let limits: QueryLimits
+    let schema: GraphQLSchema
+    let rootFields: [String: RootField]
+    let entitiesByName: [String: EntityDefinition]
+    let entitiesByType: [String: EntityDefinition]
+    let clock: @Sendable () -> Timestamp
+
+    /// What a root field does.
+    enum RootField {
+        case ping
+        case get(EntityDefinition)
+        case list(EntityDefinition)
+        case upsert(EntityDefinition)
+        case delete(EntityDefinition)
+    }
+
+    public init(
+        registry: SchemaRegistry, store: any Store, limits: QueryLimits = QueryLimits(),
+        clock: @escaping @Sendable () -> Timestamp = Timestamp.now
+    ) throws {
+        self.registry = registry
+        self.store = store
+        self.limits = limits
+        self.clock = clock
+        schema = try buildSchema(source: registry.sdl)
+        var roots: [String: RootField] = ["ping": .ping]
+        var byName: [String: EntityDefinition] = [:]
+        var byType: [String: EntityDefinition] = [:]
+        for entity in registry.entities {
+            roots[entity.graphQL.getField] = .get(entity)
+            roots[entity.graphQL.listField] = .list(entity)
+            roots[entity.graphQL.upsertField] = .upsert(entity)
+            roots[entity.graphQL.deleteField] = .delete(entity)
+            byName[entity.name] = entity
+            byType[entity.graphQL.objectType] = entity
+        }
+        rootFields = roots
+        entitiesByName = byName
+        entitiesByType = byType
+    }
+
+    /// Creates every table the schema needs (idempotent).
+    public func createTables() async throws {
+        for table in registry.tableDefinitions { try await store.createTable(table) }
+    }
+
+    /// Executes one request for one tenant.
+    public func execute(_ request: GraphQLRequest, tenant: Tenant) async -> GraphQLResponse {
+        let session = StoreSession(store: store)
+        var complexity = 0
+        func response(data: JSONValue?, errors: [GraphQLErrorPayload]) -> GraphQLResponse {
+            let counters = session.counters
+            return GraphQLResponse(
+                data: data, errors: errors,
+                cost: ExecutionCost(
+                    complexity: complexity, maxComplexity: limits.maxComplexity, storeCalls: counters.storeCalls,
+                    itemsRead: counters.itemsRead
+                ),
+                storeCounters: counters
+            )
+        }
+
+        let document: Document
+        do {
+            document = try parse(source: Source(body: request.query, name: "GraphQL request"))
+        } catch let error as GraphQLError {
+            return response(data: nil, errors: [Self.payload(error, code: { .parseFailed($0) })])
+        } catch {
+            return response(data: nil, errors: [GraphQLErrorPayload(.parseFailed("cannot parse the query"))])
+        }
+        let validationErrors = validate(schema: schema, ast: document)
+        if !validationErrors.isEmpty {
+            return response(
+                data: nil, errors: validationErrors.map { Self.payload($0, code: { .validationFailed($0) }) })
+        }
+        let execution: Execution
+        do {
+            execution = try Execution(
+                engine: self, document: document, request: request, tenant: tenant, session: session
+            )
+            complexity = try execution.checkLimits()
+        } catch let error as AMEError {
+            return response(data: nil, errors: [GraphQLErrorPayload(error)])
+        } catch {
+            return response(data: nil, errors: [GraphQLErrorPayload(.internalError)])
+        }
+        let data = await execution.run()
+        return response(data: data, errors: execution.errors)
+    }
+
+    static func payload(_ error: GraphQLError, code: (String) -> AMEError) -> GraphQLErrorPayload {
+        GraphQLErrorPayload(code(error.message), locations: error.locations.map { ($0.line, $0.column) })
+    }
+}

@@ -1,0 +1,117 @@
+/// Reads one page of a root list (`contactProfileList(...)`): picks the index that serves an
+/// equality filter, applies the other filters while reading, and keeps reading until the page is
+/// full or the partition ends, so a page never comes back short while more matches exist.
+struct ListReader: Sendable {
+    let table: String
+    let index: String?
+    let indexSortAttribute: String?
+    let keyAttribute: String
+    let partition: String
+    let sortCondition: SortKeyCondition?
+    let filters: [(attribute: String, value: ItemValue)]
+    let limit: Int
+    let pageNumber: Int?
+    let startKey: Item?
+
+    init(
+        entity: EntityDefinition, arguments: [String: JSONValue], engine: GraphQLEngine, tenant: Tenant
+    ) throws(AMEError) {
+        table = engine.registry.physicalTable(entity.table)
+        keyAttribute = entity.keyAttribute
+        partition = tenant.partitionKey
+        limit = arguments["limit"]?.intValue ?? engine.limits.defaultPageSize
+        guard limit > 0, limit <= engine.limits.maxPageSize else {
+            throw AMEError.badUserInput("`limit` must be between 1 and \(engine.limits.maxPageSize)", field: "limit")
+        }
+        if let token = arguments["nextToken"]?.stringValue {
+            startKey = try PageToken.decode(token, tenant: tenant)
+            pageNumber = nil
+        } else {
+            startKey = nil
+            let page = arguments["pageNumber"]?.intValue ?? 1
+            guard page >= 1 else { throw AMEError.badUserInput("`pageNumber` must be 1 or more", field: "pageNumber") }
+            pageNumber = page
+        }
+        var equalities: [(FieldDefinition, ItemValue)] = []
+        for field in entity.fields {
+            guard let argument = arguments[field.graphQLName], !argument.isNull else { continue }
+            equalities.append((field, try WritePath.storedValue(argument, type: field.type, field: field.graphQLName)))
+        }
+        // The first declared index whose sort key has an equality filter serves the list.
+        let served = entity.indexes.first { index in
+            !index.isGlobal && equalities.contains { $0.0.attribute == index.sortAttribute }
+        }
+        index = served?.name
+        indexSortAttribute = served?.sortAttribute
+        if let served, let match = equalities.first(where: { $0.0.attribute == served.sortAttribute }) {
+            sortCondition = .equals(match.1)
+        } else {
+            sortCondition = nil
+        }
+        filters = equalities.filter { $0.0.attribute != served?.sortAttribute }.map { ($0.0.attribute, $0.1) }
+    }
+
+    private func matches(_ item: Item) -> Bool {
+        filters.allSatisfy { filter in WritePath.sameValue(item[filter.attribute], filter.value) }
+    }
+
+    private func key(of item: Item) -> Item {
+        var key: Item = [tenantAttribute: item[tenantAttribute] ?? .null, keyAttribute: item[keyAttribute] ?? .null]
+        if let indexSortAttribute { key[indexSortAttribute] = item[indexSortAttribute] }
+        return key
+    }
+
+    func read(_ session: StoreSession, countTotal: Bool) async throws -> Execution.QueryOutcome {
+        var skip = (pageNumber.map { $0 - 1 } ?? 0) * limit
+        var items: [Item] = []
+        var cursor = startKey
+        var lastKey: Item?
+        reading: while true {
+            let wanted = filters.isEmpty ? skip + limit - items.count + 1 : StoreLimits.queryPageItems
+            let page = try await session.query(
+                QueryRequest(
+                    table: table, index: index, partition: .string(partition), sortCondition: sortCondition,
+                    limit: min(max(wanted, 1), StoreLimits.queryPageItems), exclusiveStartKey: cursor
+                )
+            )
+            for (offset, item) in page.items.enumerated() where matches(item) {
+                if skip > 0 {
+                    skip -= 1
+                    continue
+                }
+                if items.count == limit {
+                    // One more match exists beyond the page: resume after the page's last item.
+                    lastKey = key(of: items[items.count - 1])
+                    break reading
+                }
+                items.append(item)
+                if items.count == limit && offset == page.items.count - 1 && page.lastEvaluatedKey != nil {
+                    lastKey = key(of: item)
+                    break reading
+                }
+            }
+            guard let next = page.lastEvaluatedKey else { break }
+            cursor = next
+        }
+        var total: Int?
+        if countTotal { total = try await count(session) }
+        return Execution.QueryOutcome(items: items, lastEvaluatedKey: lastKey, total: total)
+    }
+
+    private func count(_ session: StoreSession) async throws -> Int {
+        var total = 0
+        var cursor: Item?
+        repeat {
+            let page = try await session.query(
+                QueryRequest(
+                    table: table, index: index, partition: .string(partition), sortCondition: sortCondition,
+                    exclusiveStartKey: cursor, countOnly: filters.isEmpty
+                )
+            )
+            if filters.isEmpty { return page.count }
+            total += page.items.filter(matches).count
+            cursor = page.lastEvaluatedKey
+        } while cursor != nil
+        return total
+    }
+}

@@ -1,0 +1,68 @@
+import GraphQL
+
+/// Everything the runtime knows about a generated schema: the SDL and the entity definitions.
+/// `ame-codegen` emits one value of this type (`AMESchemaRegistry.registry`).
+public struct SchemaRegistry: Sendable {
+    /// The GraphQL SDL of the whole API.
+    public let sdl: String
+    /// The physical table name prefix (`ame-` by default).
+    public let tablePrefix: String
+    public let entities: [EntityDefinition]
+    /// A hash of the schema, for cache keys that must change when the schema does.
+    public let schemaVersion: String
+
+    public init(sdl: String, tablePrefix: String, entities: [EntityDefinition], schemaVersion: String) {
+        self.sdl = sdl
+        self.tablePrefix = tablePrefix
+        self.entities = entities
+        self.schemaVersion = schemaVersion
+    }
+
+    public func entity(named name: String) -> EntityDefinition? {
+        entities.first { $0.name == name }
+    }
+
+    public func entity(graphQLType: String) -> EntityDefinition? {
+        entities.first { $0.graphQLType == graphQLType }
+    }
+
+    /// The physical name of a logical table.
+    public func physicalTable(_ table: String) -> String { tablePrefix + table }
+
+    /// Every table the schema needs: one per entity plus the runtime's own.
+    public var tableDefinitions: [TableDefinition] {
+        entities.map { entity in
+            TableDefinition(
+                name: physicalTable(entity.table), sortAttribute: entity.keyAttribute, indexes: entity.indexes)
+        } + [
+            TableDefinition(
+                name: physicalTable(RuntimeTables.attributeValues), sortAttribute: RuntimeTables.attributeValueKey,
+                indexes: [IndexDefinition(name: "data_identity-index", sortAttribute: "data_identity")]
+            ),
+            TableDefinition(
+                name: physicalTable(RuntimeTables.activityHistory), sortAttribute: RuntimeTables.activityHistoryKey,
+                indexes: [
+                    IndexDefinition(name: "type-index", sortAttribute: "type"),
+                    IndexDefinition(name: "id-index", sortAttribute: "id"),
+                ]
+            ),
+        ]
+    }
+}
+
+/// The runtime's own tables behind `data` and the audit trail.
+public enum RuntimeTables {
+    public static let attributeValues = "attribute_values"
+    /// Sort key of `attribute_values`: `A#<data_type>#<id>` for an entity's active values,
+    /// `V#<data_type>#<id>#<attribute>#<version>` for each version.
+    public static let attributeValueKey = "value_key"
+    public static let activityHistory = "activity_history"
+    /// Sort key of `activity_history`: `<id>#<timestamp>#<uuid>`, so two events never collide.
+    public static let activityHistoryKey = "history_key"
+
+    public static func activeDataKey(dataType: String, id: String) -> String { "A#\(dataType)#\(id)" }
+
+    public static func versionKey(dataType: String, id: String, attribute: String, version: String) -> String {
+        "V#\(dataType)#\(id)#\(attribute)#\(version)"
+    }
+}

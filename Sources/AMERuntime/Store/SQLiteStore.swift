@@ -1,0 +1,442 @@
+import Synchronization
+
+/// The embedded store: SQLite on local disk (WAL, synchronous commits) or in memory for tests.
+///
+/// Items live in one `items` table keyed by (table, partition, sort) with a compact binary body;
+/// each secondary index is materialised in `index_entries` in the same transaction as the write,
+/// so index reads are always consistent with the table.
+public final class SQLiteStore: Store {
+    private let state: Mutex<State>
+
+    private struct State: ~Copyable {
+        let connection: SQLiteConnection
+        var tables: [String: TableDefinition]
+    }
+
+    /// Opens (creating if needed) the store in the file at `path`, or in memory when `path` is nil.
+    public init(path: String?) throws {
+        let connection = try SQLiteConnection(path: path ?? ":memory:")
+        if path != nil {
+            try connection.execute("PRAGMA journal_mode=WAL")
+        }
+        // FULL: a transaction acknowledged to a client survives a crash or power loss.
+        try connection.execute("PRAGMA synchronous=FULL")
+        try connection.execute(
+            """
+            CREATE TABLE IF NOT EXISTS ame_tables(name TEXT PRIMARY KEY, definition BLOB NOT NULL) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS items(
+                tbl TEXT NOT NULL, pk TEXT NOT NULL, sk TEXT NOT NULL, body BLOB NOT NULL,
+                PRIMARY KEY(tbl, pk, sk)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS index_entries(
+                tbl TEXT NOT NULL, idx TEXT NOT NULL, ipk TEXT NOT NULL, isk ANY NOT NULL,
+                pk TEXT NOT NULL, sk TEXT NOT NULL,
+                PRIMARY KEY(tbl, idx, ipk, isk, pk, sk)) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS index_entries_by_item ON index_entries(tbl, pk, sk);
+            """
+        )
+        var tables: [String: TableDefinition] = [:]
+        try connection.query("SELECT definition FROM ame_tables", []) { row in
+            let definition = try row.withBlob(0) { try TableDefinition(item: ItemCodec.decode($0)) }
+            tables[definition.name] = definition
+        }
+        state = Mutex(State(connection: connection, tables: tables))
+    }
+
+    // MARK: Tables
+
+    public func createTable(_ table: TableDefinition) async throws {
+        try state.withLock { state in
+            if state.tables[table.name] == table { return }
+            if let existing = state.tables[table.name] {
+                // Indexes added to the schema are built from the existing items.
+                try state.connection.execute("BEGIN IMMEDIATE")
+                do {
+                    try state.connection.run("DELETE FROM index_entries WHERE tbl = ?", [.text(table.name)])
+                    var items: [Item] = []
+                    try state.connection.query("SELECT body FROM items WHERE tbl = ?", [.text(existing.name)]) { row in
+                        items.append(try row.withBlob(0) { try ItemCodec.decode($0) })
+                    }
+                    for item in items { try Self.writeIndexEntries(item, table: table, connection: state.connection) }
+                    try Self.saveDefinition(table, connection: state.connection)
+                    try state.connection.execute("COMMIT")
+                } catch {
+                    try? state.connection.execute("ROLLBACK")
+                    throw error
+                }
+            } else {
+                try Self.saveDefinition(table, connection: state.connection)
+            }
+            state.tables[table.name] = table
+        }
+    }
+
+    private static func saveDefinition(_ table: TableDefinition, connection: SQLiteConnection) throws {
+        try connection.run(
+            "INSERT OR REPLACE INTO ame_tables(name, definition) VALUES(?, ?)",
+            [.text(table.name), .blob(ItemCodec.encode(table.item))]
+        )
+    }
+
+    public func deleteTable(named name: String) async throws {
+        try state.withLock { state in
+            try state.connection.execute("BEGIN IMMEDIATE")
+            do {
+                try state.connection.run("DELETE FROM items WHERE tbl = ?", [.text(name)])
+                try state.connection.run("DELETE FROM index_entries WHERE tbl = ?", [.text(name)])
+                try state.connection.run("DELETE FROM ame_tables WHERE name = ?", [.text(name)])
+                try state.connection.execute("COMMIT")
+            } catch {
+                try? state.connection.execute("ROLLBACK")
+                throw error
+            }
+            state.tables[name] = nil
+        }
+    }
+
+    public func listTables() async throws -> [String] {
+        state.withLock { $0.tables.keys.sorted() }
+    }
+
+    // MARK: Reads
+
+    public func getItem(table: String, key: ItemKey) async throws -> Item? {
+        try state.withLock { state in
+            guard state.tables[table] != nil else { throw StoreError.unknownTable(table) }
+            return try Self.read(table: table, key: key, connection: state.connection)
+        }
+    }
+
+    public func batchGetItem(_ keys: [TableKey]) async throws -> [TableKey: Item] {
+        guard keys.count <= StoreLimits.batchGetKeys else {
+            throw StoreError.invalidRequest(
+                "BatchGetItem takes at most \(StoreLimits.batchGetKeys) keys, got \(keys.count)")
+        }
+        guard Set(keys).count == keys.count else {
+            throw StoreError.invalidRequest("BatchGetItem keys must be distinct")
+        }
+        return try state.withLock { state in
+            var result: [TableKey: Item] = Dictionary(minimumCapacity: keys.count)
+            for key in keys {
+                guard state.tables[key.table] != nil else { throw StoreError.unknownTable(key.table) }
+                if let item = try Self.read(table: key.table, key: key.key, connection: state.connection) {
+                    result[key] = item
+                }
+            }
+            return result
+        }
+    }
+
+    private static func read(table: String, key: ItemKey, connection: SQLiteConnection) throws -> Item? {
+        var item: Item?
+        try connection.query(
+            "SELECT body FROM items WHERE tbl = ? AND pk = ? AND sk = ?",
+            [.text(table), .text(key.partition), .text(key.sort)]
+        ) { row in
+            item = try row.withBlob(0) { try ItemCodec.decode($0) }
+        }
+        return item
+    }
+
+    public func query(_ request: QueryRequest) async throws -> QueryPage {
+        guard request.limit > 0 else { throw StoreError.invalidRequest("Query limit must be positive") }
+        return try state.withLock { state in
+            guard let table = state.tables[request.table] else { throw StoreError.unknownTable(request.table) }
+            if let indexName = request.index {
+                guard let index = table.index(named: indexName) else {
+                    throw StoreError.unknownIndex(table: request.table, index: indexName)
+                }
+                return try Self.queryIndex(request, table: table, index: index, connection: state.connection)
+            }
+            return try Self.queryTable(request, table: table, connection: state.connection)
+        }
+    }
+
+    private static func queryTable(
+        _ request: QueryRequest, table: TableDefinition, connection: SQLiteConnection
+    ) throws
+        -> QueryPage
+    {
+        guard case .string(let partition) = request.partition else {
+            throw StoreError.invalidRequest("the partition value of `\(table.name)` must be a string")
+        }
+        var sql = "FROM items WHERE tbl = ? AND pk = ?"
+        var bindings: [SQLiteValue] = [.text(table.name), .text(partition)]
+        if let condition = request.sortCondition {
+            try appendCondition(condition, column: "sk", numeric: false, sql: &sql, bindings: &bindings)
+        }
+        if request.countOnly {
+            var count = 0
+            try connection.query("SELECT COUNT(*) " + sql, bindings) { count = $0.int(0) }
+            return QueryPage(items: [], count: count, lastEvaluatedKey: nil)
+        }
+        if let start = request.exclusiveStartKey {
+            guard case .string(let startSort)? = start[table.sortAttribute] else {
+                throw StoreError.invalidRequest("exclusiveStartKey lacks `\(table.sortAttribute)`")
+            }
+            sql += request.scanForward ? " AND sk > ?" : " AND sk < ?"
+            bindings.append(.text(startSort))
+        }
+        sql += " ORDER BY sk \(request.scanForward ? "ASC" : "DESC") LIMIT \(request.limit + 1)"
+        var items: [Item] = []
+        try connection.query("SELECT body " + sql, bindings) { row in
+            items.append(try row.withBlob(0) { try ItemCodec.decode($0) })
+        }
+        return page(items, limit: request.limit) { last in
+            [tenantAttribute: last[tenantAttribute] ?? .null, table.sortAttribute: last[table.sortAttribute] ?? .null]
+        }
+    }
+
+    private static func queryIndex(
+        _ request: QueryRequest, table: TableDefinition, index: IndexDefinition, connection: SQLiteConnection
+    ) throws -> QueryPage {
+        guard let partition = indexText(request.partition) else {
+            throw StoreError.invalidRequest("the partition value of index `\(index.name)` must be a string or number")
+        }
+        var sql = """
+            FROM index_entries e JOIN items i ON i.tbl = e.tbl AND i.pk = e.pk AND i.sk = e.sk
+            WHERE e.tbl = ? AND e.idx = ? AND e.ipk = ?
+            """
+        var bindings: [SQLiteValue] = [.text(table.name), .text(index.name), .text(partition)]
+        if let condition = request.sortCondition {
+            try appendCondition(condition, column: "e.isk", numeric: index.sortIsNumber, sql: &sql, bindings: &bindings)
+        }
+        if request.countOnly {
+            var count = 0
+            try connection.query("SELECT COUNT(*) " + sql, bindings) { count = $0.int(0) }
+            return QueryPage(items: [], count: count, lastEvaluatedKey: nil)
+        }
+        if let start = request.exclusiveStartKey {
+            guard let startSort = start[index.sortAttribute].flatMap({ sqliteValue($0, numeric: index.sortIsNumber) }),
+                case .string(let startPartition)? = start[tenantAttribute],
+                case .string(let startKey)? = start[table.sortAttribute]
+            else {
+                throw StoreError.invalidRequest("exclusiveStartKey does not belong to index `\(index.name)`")
+            }
+            sql += request.scanForward ? " AND (e.isk, e.pk, e.sk) > (?, ?, ?)" : " AND (e.isk, e.pk, e.sk) < (?, ?, ?)"
+            bindings += [startSort, .text(startPartition), .text(startKey)]
+        }
+        let order = request.scanForward ? "ASC" : "DESC"
+        sql += " ORDER BY e.isk \(order), e.pk \(order), e.sk \(order) LIMIT \(request.limit + 1)"
+        var items: [Item] = []
+        try connection.query("SELECT i.body " + sql, bindings) { row in
+            items.append(try row.withBlob(0) { try ItemCodec.decode($0) })
+        }
+        return page(items, limit: request.limit) { last in
+            var key: Item = [
+                tenantAttribute: last[tenantAttribute] ?? .null,
+                table.sortAttribute: last[table.sortAttribute] ?? .null,
+                index.sortAttribute: last[index.sortAttribute] ?? .null,
+            ]
+            if let partitionAttribute = index.partitionAttribute { key[partitionAttribute] = last[partitionAttribute] }
+            return key
+        }
+    }
+
+    private static func page(_ items: [Item], limit: Int, key: (Item) -> Item) -> QueryPage {
+        guard items.count > limit else { return QueryPage(items: items, lastEvaluatedKey: nil) }
+        let kept = Array(items.prefix(limit))
+        return QueryPage(items: kept, lastEvaluatedKey: key(kept[kept.count - 1]))
+    }
+
+    private static func appendCondition(
+        _ condition: SortKeyCondition, column: String, numeric: Bool, sql: inout String, bindings: inout [SQLiteValue]
+    ) throws {
+        func bind(_ value: ItemValue) throws -> SQLiteValue {
+            guard let bound = sqliteValue(value, numeric: numeric) else {
+                throw StoreError.invalidRequest("a sort key condition value must be a \(numeric ? "number" : "string")")
+            }
+            return bound
+        }
+        switch condition {
+        case .equals(let value):
+            sql += " AND \(column) = ?"
+            bindings.append(try bind(value))
+        case .lessThan(let value):
+            sql += " AND \(column) < ?"
+            bindings.append(try bind(value))
+        case .lessThanOrEqual(let value):
+            sql += " AND \(column) <= ?"
+            bindings.append(try bind(value))
+        case .greaterThan(let value):
+            sql += " AND \(column) > ?"
+            bindings.append(try bind(value))
+        case .greaterThanOrEqual(let value):
+            sql += " AND \(column) >= ?"
+            bindings.append(try bind(value))
+        case .between(let low, let high):
+            sql += " AND \(column) BETWEEN ? AND ?"
+            bindings += [try bind(low), try bind(high)]
+        case .beginsWith(let prefix):
+            guard !numeric else { throw StoreError.invalidRequest("begins_with needs a string sort key") }
+            // Byte-wise prefix range, matching DynamoDB's binary UTF-8 ordering.
+            sql += " AND \(column) >= ? AND substr(\(column), 1, ?) = ?"
+            bindings += [.text(prefix), .integer(prefix.count), .text(prefix)]
+        }
+    }
+
+    private static func sqliteValue(_ value: ItemValue, numeric: Bool) -> SQLiteValue? {
+        switch value {
+        case .string(let text) where !numeric: .text(text)
+        case .number(let text) where numeric: Double(text).map(SQLiteValue.real)
+        default: nil
+        }
+    }
+
+    private static func indexText(_ value: ItemValue) -> String? {
+        switch value {
+        case .string(let text), .number(let text): text
+        default: nil
+        }
+    }
+
+    // MARK: Writes
+
+    public func transactWriteItems(_ actions: [WriteAction]) async throws {
+        guard !actions.isEmpty else { return }
+        guard actions.count <= StoreLimits.transactionActions else {
+            throw StoreError.invalidRequest(
+                "a transaction takes at most \(StoreLimits.transactionActions) actions, got \(actions.count)"
+            )
+        }
+        try state.withLock { state in
+            var resolved: [(TableDefinition, ItemKey)] = []
+            for action in actions {
+                guard let table = state.tables[action.table] else { throw StoreError.unknownTable(action.table) }
+                resolved.append((table, try Self.key(of: action, table: table)))
+            }
+            let distinct = Set(resolved.map { TableKey(table: $0.0.name, key: $0.1) })
+            guard distinct.count == resolved.count else {
+                throw StoreError.invalidRequest("a transaction cannot include several actions on one item")
+            }
+            let connection = state.connection
+            try connection.execute("BEGIN IMMEDIATE")
+            do {
+                for (offset, action) in actions.enumerated() {
+                    let (table, key) = resolved[offset]
+                    let condition: WriteCondition? =
+                        switch action {
+                        case .put(_, _, let condition), .delete(_, _, let condition): condition
+                        case .conditionCheck(_, _, let condition): condition
+                        }
+                    if let condition {
+                        let current = try Self.read(table: table.name, key: key, connection: connection)
+                        guard Self.evaluate(condition, current) else { throw StoreError.conditionFailed(index: offset) }
+                    }
+                    switch action {
+                    case .put(_, let item, _):
+                        try Self.deleteIndexEntries(table: table.name, key: key, connection: connection)
+                        try connection.run(
+                            "INSERT OR REPLACE INTO items(tbl, pk, sk, body) VALUES(?, ?, ?, ?)",
+                            [.text(table.name), .text(key.partition), .text(key.sort), .blob(ItemCodec.encode(item))]
+                        )
+                        try Self.writeIndexEntries(item, table: table, connection: connection)
+                    case .delete:
+                        try Self.deleteIndexEntries(table: table.name, key: key, connection: connection)
+                        try connection.run(
+                            "DELETE FROM items WHERE tbl = ? AND pk = ? AND sk = ?",
+                            [.text(table.name), .text(key.partition), .text(key.sort)]
+                        )
+                    case .conditionCheck:
+                        break
+                    }
+                }
+                try connection.execute("COMMIT")
+            } catch {
+                try? connection.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    private static func key(of action: WriteAction, table: TableDefinition) throws -> ItemKey {
+        switch action {
+        case .put(_, let item, _):
+            guard case .string(let partition)? = item[table.partitionAttribute],
+                case .string(let sort)? = item[table.sortAttribute]
+            else {
+                throw StoreError.invalidRequest(
+                    "an item of `\(table.name)` needs string `\(table.partitionAttribute)` and `\(table.sortAttribute)`"
+                )
+            }
+            return ItemKey(partition: partition, sort: sort)
+        case .delete(_, let key, _), .conditionCheck(_, let key, _):
+            return key
+        }
+    }
+
+    private static func evaluate(_ condition: WriteCondition, _ item: Item?) -> Bool {
+        switch condition {
+        case .exists: item != nil
+        case .notExists: item == nil
+        case .attributeEquals(let name, let value): item?[name] == value
+        case .all(let conditions): conditions.allSatisfy { evaluate($0, item) }
+        }
+    }
+
+    private static func deleteIndexEntries(table: String, key: ItemKey, connection: SQLiteConnection) throws {
+        try connection.run(
+            "DELETE FROM index_entries WHERE tbl = ? AND pk = ? AND sk = ?",
+            [.text(table), .text(key.partition), .text(key.sort)]
+        )
+    }
+
+    private static func writeIndexEntries(_ item: Item, table: TableDefinition, connection: SQLiteConnection) throws {
+        guard case .string(let partition)? = item[table.partitionAttribute],
+            case .string(let sort)? = item[table.sortAttribute]
+        else { return }
+        for index in table.indexes {
+            // Sparse, as in DynamoDB: an item without the index's key attributes is not in the index.
+            guard let sortValue = item[index.sortAttribute].flatMap({ sqliteValue($0, numeric: index.sortIsNumber) })
+            else { continue }
+            let indexPartition: String
+            if let attribute = index.partitionAttribute {
+                guard let value = item[attribute].flatMap(indexText) else { continue }
+                indexPartition = value
+            } else {
+                indexPartition = partition
+            }
+            try connection.run(
+                "INSERT OR REPLACE INTO index_entries(tbl, idx, ipk, isk, pk, sk) VALUES(?, ?, ?, ?, ?, ?)",
+                [.text(table.name), .text(index.name), .text(indexPartition), sortValue, .text(partition), .text(sort)]
+            )
+        }
+    }
+}
+
+extension TableDefinition {
+    /// The stored form of a definition in the embedded store's catalogue.
+    var item: Item {
+        [
+            "name": .string(name),
+            "sort": .string(sortAttribute),
+            "indexes": .list(
+                indexes.map { index in
+                    var map: [String: ItemValue] = [
+                        "name": .string(index.name), "sort": .string(index.sortAttribute),
+                        "numeric": .bool(index.sortIsNumber),
+                    ]
+                    if let partition = index.partitionAttribute { map["partition"] = .string(partition) }
+                    return .map(map)
+                }
+            ),
+        ]
+    }
+
+    init(item: Item) throws {
+        guard case .string(let name)? = item["name"], case .string(let sort)? = item["sort"],
+            case .list(let indexes)? = item["indexes"]
+        else { throw ItemCodec.CorruptItem() }
+        self.init(
+            name: name, sortAttribute: sort,
+            indexes: try indexes.map { value in
+                guard case .map(let map) = value, case .string(let name)? = map["name"],
+                    case .string(let sort)? = map["sort"]
+                else { throw ItemCodec.CorruptItem() }
+                return IndexDefinition(
+                    name: name, partitionAttribute: map["partition"]?.stringValue, sortAttribute: sort,
+                    sortIsNumber: map["numeric"] == .bool(true)
+                )
+            }
+        )
+    }
+}

@@ -1,0 +1,193 @@
+/// The one storage interface of the runtime, shaped on DynamoDB's operations so that the
+/// embedded SQLite backend and the DynamoDB backend are interchangeable.
+///
+/// Every table is partitioned by tenant (the `tenant` attribute holds `"<endpoint_id>#<part_id>"`)
+/// and sorted by the entity's key attribute.
+public protocol Store: Sendable {
+    /// Creates a table and its indexes if it does not exist yet (idempotent).
+    func createTable(_ table: TableDefinition) async throws
+    /// Deletes a table and everything in it, if it exists.
+    func deleteTable(named name: String) async throws
+    /// The names of the existing tables.
+    func listTables() async throws -> [String]
+
+    /// GetItem.
+    func getItem(table: String, key: ItemKey) async throws -> Item?
+    /// BatchGetItem: at most ``StoreLimits/batchGetKeys`` distinct keys, across any tables.
+    /// Keys that do not exist are absent from the result; nothing is silently dropped.
+    func batchGetItem(_ keys: [TableKey]) async throws -> [TableKey: Item]
+    /// Query on the table or one of its indexes, with a key condition, limit and cursor.
+    func query(_ request: QueryRequest) async throws -> QueryPage
+    /// TransactWriteItems: all of `actions` apply, or none (at most ``StoreLimits/transactionActions``).
+    func transactWriteItems(_ actions: [WriteAction]) async throws
+}
+
+/// DynamoDB's request limits, which every backend enforces alike.
+public enum StoreLimits {
+    public static let batchGetKeys = 100
+    public static let transactionActions = 100
+    public static let queryPageItems = 1000
+}
+
+/// The attribute that holds the tenant partition key in every table.
+public let tenantAttribute = "tenant"
+
+/// The primary key of an item within a table.
+public struct ItemKey: Hashable, Sendable {
+    /// The tenant partition value, `"<endpoint_id>#<part_id>"`.
+    public var partition: String
+    /// The value of the table's sort key attribute.
+    public var sort: String
+
+    public init(partition: String, sort: String) {
+        self.partition = partition
+        self.sort = sort
+    }
+}
+
+/// An item key qualified by its table, the unit of a batch read.
+public struct TableKey: Hashable, Sendable {
+    public var table: String
+    public var key: ItemKey
+
+    public init(table: String, key: ItemKey) {
+        self.table = table
+        self.key = key
+    }
+}
+
+/// A physical table: name, key attributes and secondary indexes.
+public struct TableDefinition: Sendable, Equatable {
+    public var name: String
+    public var partitionAttribute: String
+    public var sortAttribute: String
+    public var indexes: [IndexDefinition]
+
+    public init(name: String, sortAttribute: String, indexes: [IndexDefinition] = []) {
+        self.name = name
+        self.partitionAttribute = tenantAttribute
+        self.sortAttribute = sortAttribute
+        self.indexes = indexes
+    }
+
+    public func index(named name: String) -> IndexDefinition? {
+        indexes.first { $0.name == name }
+    }
+}
+
+/// A secondary index. Local indexes share the table's partition attribute.
+public struct IndexDefinition: Sendable, Equatable {
+    public var name: String
+    /// `nil` for a local index (the tenant partition).
+    public var partitionAttribute: String?
+    public var sortAttribute: String
+    public var sortIsNumber: Bool
+
+    public init(name: String, partitionAttribute: String? = nil, sortAttribute: String, sortIsNumber: Bool = false) {
+        self.name = name
+        self.partitionAttribute = partitionAttribute
+        self.sortAttribute = sortAttribute
+        self.sortIsNumber = sortIsNumber
+    }
+
+    public var isGlobal: Bool { partitionAttribute != nil }
+}
+
+/// A condition on the sort key of a Query.
+public enum SortKeyCondition: Sendable, Equatable {
+    case equals(ItemValue)
+    case lessThan(ItemValue)
+    case lessThanOrEqual(ItemValue)
+    case greaterThan(ItemValue)
+    case greaterThanOrEqual(ItemValue)
+    case between(ItemValue, ItemValue)
+    case beginsWith(String)
+}
+
+/// A Query: one partition of a table or index, optionally narrowed by a sort key condition.
+public struct QueryRequest: Sendable {
+    public var table: String
+    public var index: String?
+    /// The partition value: the tenant for the table and local indexes.
+    public var partition: ItemValue
+    public var sortCondition: SortKeyCondition?
+    public var limit: Int
+    /// The `lastEvaluatedKey` of the previous page.
+    public var exclusiveStartKey: Item?
+    public var scanForward: Bool
+    /// Only count the matching items (DynamoDB `Select: COUNT`).
+    public var countOnly: Bool
+
+    public init(
+        table: String, index: String? = nil, partition: ItemValue, sortCondition: SortKeyCondition? = nil,
+        limit: Int = StoreLimits.queryPageItems, exclusiveStartKey: Item? = nil, scanForward: Bool = true,
+        countOnly: Bool = false
+    ) {
+        self.table = table
+        self.index = index
+        self.partition = partition
+        self.sortCondition = sortCondition
+        self.limit = limit
+        self.exclusiveStartKey = exclusiveStartKey
+        self.scanForward = scanForward
+        self.countOnly = countOnly
+    }
+}
+
+/// One page of a Query.
+public struct QueryPage: Sendable {
+    public var items: [Item]
+    public var count: Int
+    /// The key to resume from; `nil` when the partition is exhausted.
+    public var lastEvaluatedKey: Item?
+
+    public init(items: [Item], count: Int? = nil, lastEvaluatedKey: Item?) {
+        self.items = items
+        self.count = count ?? items.count
+        self.lastEvaluatedKey = lastEvaluatedKey
+    }
+}
+
+/// A condition a write requires of the item's current state.
+public indirect enum WriteCondition: Sendable, Equatable {
+    /// The item must exist.
+    case exists
+    /// The item must not exist.
+    case notExists
+    /// The attribute must hold the value.
+    case attributeEquals(String, ItemValue)
+    case all([WriteCondition])
+}
+
+/// One action of a transaction.
+public enum WriteAction: Sendable {
+    case put(table: String, item: Item, condition: WriteCondition?)
+    case delete(table: String, key: ItemKey, condition: WriteCondition?)
+    case conditionCheck(table: String, key: ItemKey, condition: WriteCondition)
+
+    public var table: String {
+        switch self {
+        case .put(let table, _, _), .delete(let table, _, _), .conditionCheck(let table, _, _): table
+        }
+    }
+}
+
+/// Why a store request failed.
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A transaction's condition failed; `index` is the failing action.
+    case conditionFailed(index: Int)
+    case unknownTable(String)
+    case unknownIndex(table: String, index: String)
+    case invalidRequest(String)
+    case unavailable(String)
+
+    public var description: String {
+        switch self {
+        case .conditionFailed(let index): "condition of write action \(index) failed"
+        case .unknownTable(let name): "table `\(name)` does not exist (run `ame tables create`)"
+        case .unknownIndex(let table, let index): "index `\(index)` does not exist on table `\(table)`"
+        case .invalidRequest(let reason): "invalid store request: \(reason)"
+        case .unavailable(let reason): "store unavailable: \(reason)"
+        }
+    }
+}

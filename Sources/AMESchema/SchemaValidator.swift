@@ -1,0 +1,217 @@
+/// Cross-file checks run after every file is parsed: names, references, keys and indexes.
+struct SchemaValidator {
+    let schema: Schema
+    let positions: SchemaPositions
+    private(set) var diagnostics: [SchemaDiagnostic] = []
+
+    /// Fields every tenant entity has without declaring them.
+    static let implicitFields = ["endpoint_id", "part_id", "updated_by", "created_at", "updated_at"]
+    /// Names the runtime uses for its own attributes and arguments.
+    static let reservedFields = implicitFields + ["tenant", "version", "data"]
+
+    init(schema: Schema, positions: SchemaPositions) {
+        self.schema = schema
+        self.positions = positions
+    }
+
+    func validate() -> [SchemaDiagnostic] {
+        var copy = self
+        copy.run()
+        return copy.diagnostics
+    }
+
+    private mutating func report(_ position: SchemaPositions.Position?, file: String, _ message: String, _ fix: String)
+    {
+        diagnostics.append(
+            SchemaDiagnostic(
+                file: position?.file ?? file, line: position?.line ?? 1, column: position?.column ?? 1,
+                message: message, fix: fix
+            )
+        )
+    }
+
+    private mutating func run() {
+        var entityNames: [String: String] = [:]
+        var tableNames: [String: String] = [:]
+        for type in schema.objectTypes {
+            checkFields(
+                type.fields, ownerPath: "type.\(type.name)", owner: "type `\(type.name)`", file: type.sourceFile)
+        }
+        for entity in schema.entities {
+            let file = entity.sourceFile
+            let entityPosition = positions["entity", entity.name]
+            if !Naming.isValidGraphQLName(entity.name) {
+                report(
+                    entityPosition, file: file, "`\(entity.name)` is not a valid GraphQL name",
+                    "use letters, digits and `_`, starting with a letter")
+            }
+            if let other = entityNames[entity.name] {
+                report(
+                    entityPosition, file: file, "entity `\(entity.name)` is declared twice (also in \(other))",
+                    "rename one of them")
+            }
+            entityNames[entity.name] = file
+            if !entity.table.isEmpty {
+                if let other = tableNames[entity.table] {
+                    report(
+                        positions["entity", entity.name, "table"], file: file,
+                        "table `\(entity.table)` is used twice (also in \(other))", "give each entity its own table")
+                }
+                tableNames[entity.table] = file
+            }
+            checkFields(entity.fields, ownerPath: "entity.\(entity.name)", owner: "entity `\(entity.name)`", file: file)
+            checkKey(entity)
+            checkIndexes(entity)
+            checkRelations(entity)
+        }
+    }
+
+    private mutating func checkFields(_ fields: [Field], ownerPath: String, owner: String, file: String) {
+        var seen = Set<String>()
+        for field in fields {
+            let position = positions.elements["\(ownerPath).field.\(field.name)"]
+            if !seen.insert(field.name).inserted {
+                report(
+                    position, file: file, "field `\(field.name)` is declared twice in \(owner)", "remove one of them")
+            }
+            if Self.reservedFields.contains(field.name) {
+                report(
+                    position, file: file, "field name `\(field.name)` is reserved",
+                    "rename the field; \(Self.reservedFields.joined(separator: ", ")) are provided by AME")
+            }
+            if !Naming.isValidGraphQLName(Naming.camelCase(field.name)) || field.name.isEmpty {
+                report(
+                    position, file: file, "field name `\(field.name)` is not a valid GraphQL name",
+                    "use lower_snake_case letters and digits")
+            }
+            checkType(field.type, position: position, file: file, field: field.name)
+        }
+    }
+
+    private mutating func checkType(_ type: FieldType, position: SchemaPositions.Position?, file: String, field: String)
+    {
+        switch type {
+        case .scalar: break
+        case .list(let element): checkType(element, position: position, file: file, field: field)
+        case .object(let name):
+            if schema.objectType(named: name) == nil {
+                let known = Scalar.allCases.map(\.rawValue) + schema.objectTypes.map(\.name)
+                let hint =
+                    Suggestion.closest(to: name, in: known).map { "did you mean `\($0)`?" }
+                    ?? "use \(Scalar.allCases.map(\.rawValue).joined(separator: ", ")) or a type declared under `types:` in schema/ame.yaml"
+                report(position, file: file, "unknown type `\(name)` for field `\(field)`", hint)
+            }
+        }
+    }
+
+    private mutating func checkKey(_ entity: Entity) {
+        guard !entity.key.isEmpty else { return }
+        let position = positions["entity", entity.name, "key"]
+        guard let field = entity.field(named: entity.key) else {
+            report(
+                position, file: entity.sourceFile,
+                "key `\(entity.key)` of entity `\(entity.name)` is not a declared field",
+                "declare `\(entity.key): { type: ID, generated: uuid }` under `fields`")
+            return
+        }
+        if case .scalar(let scalar) = field.type, scalar.isStringLike {
+        } else {
+            report(
+                position, file: entity.sourceFile, "key `\(entity.key)` must be an ID or String field",
+                "declare it as `{ type: ID, generated: uuid }`")
+        }
+        if field.generated == nil && !field.required {
+            report(
+                position, file: entity.sourceFile, "key `\(entity.key)` is optional",
+                "add `generated: uuid` or `required: true` to the field")
+        }
+    }
+
+    private mutating func checkIndexes(_ entity: Entity) {
+        var seen = Set<String>()
+        for index in entity.indexes {
+            let position = positions["entity", entity.name, "index", index.name]
+            if !seen.insert(index.name).inserted {
+                report(
+                    position, file: entity.sourceFile, "index `\(index.name)` is declared twice", "rename one of them")
+            }
+            for name in [index.sort] + (index.partition.map { [$0] } ?? []) {
+                guard let field = entity.field(named: name) else {
+                    let hint =
+                        Suggestion.closest(to: name, in: entity.fields.map(\.name)).map { "did you mean `\($0)`?" }
+                        ?? "declare the field or index an existing one"
+                    report(
+                        position, file: entity.sourceFile, "index `\(index.name)` uses unknown field `\(name)`", hint)
+                    continue
+                }
+                guard case .scalar(let scalar) = field.type, scalar.isStringLike || scalar == .int || scalar == .float
+                else {
+                    report(
+                        position, file: entity.sourceFile,
+                        "index `\(index.name)` uses field `\(name)` of type \(field.type.spelling)",
+                        "index a String, ID, DateTime, Int or Float field")
+                    continue
+                }
+            }
+        }
+    }
+
+    private mutating func checkRelations(_ entity: Entity) {
+        for relation in entity.relations {
+            let position = positions["entity", entity.name, "relation", relation.name]
+            guard let target = schema.entity(named: relation.target) else {
+                let hint =
+                    Suggestion.closest(to: relation.target, in: schema.entities.map(\.name)).map {
+                        "did you mean `\($0)`?"
+                    }
+                    ?? "declare entity `\(relation.target)` in its own schema file"
+                report(
+                    positions["entity", entity.name, "relation", relation.name, "target"] ?? position,
+                    file: entity.sourceFile,
+                    "relation `\(relation.name)` refers to unknown entity `\(relation.target)`", hint)
+                continue
+            }
+            switch relation.kind {
+            case .belongsTo:
+                guard let via = entity.field(named: relation.via) else {
+                    report(
+                        position, file: entity.sourceFile,
+                        "relation `\(relation.name)` goes via unknown field `\(relation.via)`",
+                        "declare `\(relation.via): ID` in the fields of `\(entity.name)`")
+                    continue
+                }
+                if via.type != target.keyField.type && !(via.type.isStringLike && target.keyField.type.isStringLike) {
+                    report(
+                        position, file: entity.sourceFile,
+                        "relation `\(relation.name)` goes via `\(relation.via)` of type \(via.type.spelling), but the key of `\(target.name)` is \(target.keyField.type.spelling)",
+                        "give `\(relation.via)` the type of `\(target.name).\(target.key)`")
+                }
+            case .hasMany:
+                guard target.field(named: relation.via) != nil else {
+                    report(
+                        position, file: entity.sourceFile,
+                        "relation `\(relation.name)` goes via `\(relation.via)`, which `\(target.name)` does not declare",
+                        "declare `\(relation.via): ID` in `\(target.name)`")
+                    continue
+                }
+                let servingIndex =
+                    relation.index.flatMap { target.index(named: $0) }
+                    ?? target.indexes.first { !$0.global && $0.sort == relation.via }
+                guard let servingIndex, !servingIndex.global, servingIndex.sort == relation.via else {
+                    report(
+                        position, file: entity.sourceFile,
+                        "no local index of `\(target.name)` can serve hasMany relation `\(relation.name)`",
+                        "add `\(relation.via)-index: { sort: \(relation.via) }` to the indexes of `\(target.name)`")
+                    continue
+                }
+            }
+        }
+    }
+}
+
+extension FieldType {
+    fileprivate var isStringLike: Bool {
+        if case .scalar(let scalar) = self { return scalar.isStringLike }
+        return false
+    }
+}
