@@ -83,7 +83,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AMERuntimeTests",
-            dependencies: ["AMERuntime", "AMEGenerated"]
+            dependencies: ["AMERuntime", "AMEGenerated", "AMEServer"]
         ),
         .testTarget(
             name: "AMEServerTests",

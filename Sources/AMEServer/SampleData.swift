@@ -23,6 +23,8 @@ public struct SampleData: Sendable {
         public var places: [String] = []
         public var contacts: [String] = []
         public var requests: [String] = []
+
+        public init() {}
     }
 
     public struct SeedError: Error, CustomStringConvertible {

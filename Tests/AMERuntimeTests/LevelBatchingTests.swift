@@ -1,0 +1,126 @@
+import AMERuntime
+import AMEServer
+import Testing
+
+/// The executor loads each relation level with as few store calls as DynamoDB allows.
+@Suite struct LevelBatchingTests {
+    static let nestedList = """
+        query($limit: Int) { contactProfileList(limit: $limit) { contactProfileList {
+          email place { businessName corporationProfile { businessName } } } } }
+        """
+
+    @Test(arguments: [100, 10])
+    func nestedListOfContactsCostsThreeStoreCalls(limit: Int) async throws {
+        let test = try await TestEngine()
+        let response = await test.run(Self.nestedList, variables: ["limit": .int(limit)])
+
+        #expect(response.errors.isEmpty)
+        let contacts = response.data?["contactProfileList"]?["contactProfileList"]?.arrayValue ?? []
+        #expect(contacts.count == limit)
+        #expect(contacts.allSatisfy { $0["place"]?["corporationProfile"]?["businessName"]?.stringValue != nil })
+        #expect(response.cost.storeCalls == 3)
+        #expect(response.storeCounters.callsByOperation == ["Query": 1, "BatchGetItem": 2])
+    }
+
+    @Test func everyContactComesBackWithItsPlaceAndCorporation() async throws {
+        let test = try await TestEngine()
+        let response = await test.run(Self.nestedList, variables: ["limit": 100])
+        let contacts = response.data?["contactProfileList"]?["contactProfileList"]?.arrayValue ?? []
+        let emails = Set(contacts.compactMap { $0["email"]?.stringValue })
+        #expect(emails == Set((0..<100).map { "contact\($0)@example.com" }))
+        // 100 contacts, their 50 distinct places, those places' 10 distinct corporations.
+        #expect(response.cost.itemsRead == 160)
+        #expect(response.storeCounters.batchSizes.sorted() == [10, 50])
+    }
+
+    @Test func aListWithoutRelationsMakesOneStoreCall() async throws {
+        let test = try await TestEngine()
+        let response = await test.run("{ contactProfileList(limit: 100) { contactProfileList { email placeUuid } } }")
+        #expect(response.errors.isEmpty)
+        #expect(response.cost.storeCalls == 1)
+    }
+
+    @Test func skippedRelationsAreNotLoaded() async throws {
+        let test = try await TestEngine()
+        let query = """
+            query($withPlace: Boolean!) { contactProfileList(limit: 20) { contactProfileList {
+              email place @include(if: $withPlace) { businessName } } } }
+            """
+        let without = await test.run(query, variables: ["withPlace": false])
+        let with = await test.run(query, variables: ["withPlace": true])
+        #expect(without.cost.storeCalls == 1)
+        #expect(with.cost.storeCalls == 2)
+        #expect(without.data?["contactProfileList"]?["contactProfileList"]?.arrayValue.first?["place"] == nil)
+    }
+
+    @Test func moreThanOneHundredKeysAreChunkedWithinOneLevel() async throws {
+        let test = try await TestEngine(seed: SampleData(corporations: 2, places: 5, contacts: 250, requests: 0))
+        let response = await test.run("{ contactProfileList(limit: 250) { contactProfileList { email data } } }")
+        #expect(response.errors.isEmpty)
+        let contacts = response.data?["contactProfileList"]?["contactProfileList"]?.arrayValue ?? []
+        #expect(contacts.count == 250)
+        #expect(contacts.allSatisfy { $0["data"]?["source"] == "seed" })
+        #expect(response.storeCounters.callsByOperation == ["Query": 1, "BatchGetItem": 3])
+        #expect(response.storeCounters.batchSizes.sorted() == [50, 100, 100])
+    }
+
+    @Test func theFourLevelQueryReturnsSeededValuesInFiveStoreCalls() async throws {
+        let test = try await TestEngine()
+        let request = test.keys.requests[0]
+        let response = await test.run(
+            """
+            query GetRequestFullContext($id: ID!) {
+              contactRequest(requestUuid: $id) {
+                requestTitle requestDetail
+                contactProfile {
+                  email firstName
+                  place { businessName corporationProfile { businessName corporationType categories data } }
+                  data
+                }
+              }
+            }
+            """, variables: ["id": .string(request)])
+
+        #expect(response.errors.isEmpty)
+        let result = try #require(response.data?["contactRequest"])
+        #expect(result["requestTitle"] == "Request 0")
+        let contact = try #require(result["contactProfile"])
+        #expect(contact["email"] == "contact0@example.com")
+        #expect(contact["data"]?["source"] == "seed")
+        #expect(contact["data"]?["score"]?.intValue != nil)
+        let corporation = try #require(contact["place"]?["corporationProfile"])
+        #expect(corporation["businessName"] == "Corporation 0")
+        #expect(corporation["categories"]?.arrayValue.count == 3)
+        #expect(corporation["data"]?["industry"]?.stringValue == corporation["corporationType"]?.stringValue)
+        // request; contact; place + contact data; corporation; corporation data.
+        #expect(response.cost.storeCalls == 5)
+        #expect(response.storeCounters.callsByOperation == ["BatchGetItem": 5])
+    }
+
+    @Test func severalRootGetsShareOneBatch() async throws {
+        let test = try await TestEngine()
+        let response = await test.run(
+            """
+            query($a: ID!, $b: ID!) {
+              first: contactProfile(contactUuid: $a) { email }
+              second: contactProfile(contactUuid: $b) { email }
+            }
+            """, variables: ["a": .string(test.keys.contacts[0]), "b": .string(test.keys.contacts[1])])
+        #expect(response.data?["first"]?["email"] == "contact0@example.com")
+        #expect(response.data?["second"]?["email"] == "contact1@example.com")
+        #expect(response.cost.storeCalls == 1)
+    }
+
+    @Test func hasManyRelationsOfOneLevelRunTogether() async throws {
+        let test = try await TestEngine()
+        let response = await test.run(
+            "{ placeList(limit: 5) { placeList { businessName contactProfiles(limit: 10) { contactProfileList { email } } } } }"
+        )
+        #expect(response.errors.isEmpty)
+        let places = response.data?["placeList"]?["placeList"]?.arrayValue ?? []
+        #expect(places.count == 5)
+        // Each seeded place has two contacts (100 contacts over 50 places).
+        #expect(places.allSatisfy { $0["contactProfiles"]?["contactProfileList"]?.arrayValue.count == 2 })
+        #expect(response.storeCounters.callsByOperation == ["Query": 6])
+    }
+}

@@ -1,0 +1,136 @@
+import AMERuntime
+import AMEServer
+import Testing
+
+/// Upsert and delete through the executor, on the embedded store.
+@Suite struct MutationTests {
+    @Test func insertGeneratesAKeyThenUpdateChangesOnlyTheGivenFields() async throws {
+        let test = try await TestEngine(seed: nil)
+        let insert = await test.run(
+            """
+            mutation { insertUpdatePlace(region: "west", latitude: "1", longitude: "2", businessName: "Cafe",
+              address: "1 Road", website: "https://cafe.example", updatedBy: "alice") {
+              place { placeUuid businessName website updatedBy createdAt } } }
+            """)
+        #expect(insert.errors.isEmpty)
+        let place = try #require(insert.data?["insertUpdatePlace"]?["place"])
+        let key = try #require(place["placeUuid"]?.stringValue)
+        #expect(key.count == 36)
+        #expect(place["updatedBy"] == "alice")
+
+        let update = await test.run(
+            """
+            mutation($k: ID!) { insertUpdatePlace(placeUuid: $k, businessName: "Cafe 2", website: null, updatedBy: "bob") {
+              place { businessName region website updatedBy } } }
+            """, variables: ["k": .string(key)])
+        #expect(update.errors.isEmpty)
+        let updated = try #require(update.data?["insertUpdatePlace"]?["place"])
+        #expect(updated["businessName"] == "Cafe 2")
+        #expect(updated["region"] == "west")
+        #expect(updated["website"] == .null)
+        #expect(updated["updatedBy"] == "bob")
+    }
+
+    @Test func aMissingRequiredFieldIsRefusedAndNothingIsWritten() async throws {
+        let test = try await TestEngine(seed: nil)
+        let response = await test.run(
+            "mutation { insertUpdateContactProfile(firstName: \"No Email\", placeUuid: \"p\", updatedBy: \"x\") { contactProfile { contactUuid } } }"
+        )
+        #expect(response.errorCodes == ["BAD_USER_INPUT"])
+        #expect(response.errors.first?.error.extensions["field"] == "email")
+        #expect(response.errors.first?.path == ["insertUpdateContactProfile"])
+        let list = await test.run("{ contactProfileList { total } }")
+        #expect(list.data?["contactProfileList"]?["total"] == 0)
+    }
+
+    @Test func deleteRemovesTheRowAndASecondDeleteIsNotFound() async throws {
+        let test = try await TestEngine(seed: nil)
+        let insert = await test.run(
+            "mutation { insertUpdateContactProfile(email: \"a@example.com\", placeUuid: \"p\", data: {tier: \"gold\"}, updatedBy: \"x\") { contactProfile { contactUuid data } } }"
+        )
+        let key = try #require(
+            insert.data?["insertUpdateContactProfile"]?["contactProfile"]?["contactUuid"]?.stringValue)
+        #expect(insert.data?["insertUpdateContactProfile"]?["contactProfile"]?["data"] == ["tier": "gold"])
+        let delete = "mutation($k: ID!) { deleteContactProfile(contactUuid: $k) { ok } }"
+        let first = await test.run(delete, variables: ["k": .string(key)])
+        #expect(first.data?["deleteContactProfile"]?["ok"] == true)
+        let second = await test.run(delete, variables: ["k": .string(key)])
+        #expect(second.errorCodes == ["ENTITY_NOT_FOUND"])
+        let get = await test.run(
+            "query($k: ID!) { contactProfile(contactUuid: $k) { email } }", variables: ["k": .string(key)])
+        #expect(get.data?["contactProfile"] == .null)
+    }
+
+    @Test func upsertWithAnUnknownKeyIsNotFound() async throws {
+        let test = try await TestEngine(seed: nil)
+        let response = await test.run(
+            "mutation { insertUpdatePlace(placeUuid: \"nope\", businessName: \"x\", updatedBy: \"x\") { place { placeUuid } } }"
+        )
+        #expect(response.errorCodes == ["ENTITY_NOT_FOUND"])
+    }
+
+    @Test func dataUpdatesMergeIntoTheActiveAttributes() async throws {
+        let test = try await TestEngine(seed: nil)
+        let insert = await test.run(
+            "mutation { insertUpdateContactProfile(email: \"d@example.com\", placeUuid: \"p\", data: {a: 1, b: \"x\"}, updatedBy: \"x\") { contactProfile { contactUuid } } }"
+        )
+        let key = try #require(
+            insert.data?["insertUpdateContactProfile"]?["contactProfile"]?["contactUuid"]?.stringValue)
+        let update = await test.run(
+            "mutation($k: ID!) { insertUpdateContactProfile(contactUuid: $k, data: {b: \"y\", c: true}, updatedBy: \"x\") { contactProfile { data } } }",
+            variables: ["k": .string(key)])
+        #expect(
+            update.data?["insertUpdateContactProfile"]?["contactProfile"]?["data"] == ["a": 1, "b": "y", "c": true])
+    }
+}
+
+/// Requests that fail before execution get the GraphQL error codes of the contract.
+@Suite struct RequestErrorTests {
+    @Test func syntaxErrorsAreParseFailures() async throws {
+        let test = try await TestEngine(seed: nil)
+        let response = await test.run("{ contactProfileList { ")
+        #expect(response.errorCodes == ["GRAPHQL_PARSE_FAILED"])
+        #expect(response.data == nil)
+        #expect(response.errors.first?.locations.first?.line == 1)
+    }
+
+    @Test func unknownFieldsAreValidationFailures() async throws {
+        let test = try await TestEngine(seed: nil)
+        let response = await test.run("{ contactProfileList { nope } }")
+        #expect(response.errorCodes == ["GRAPHQL_VALIDATION_FAILED"])
+        #expect(response.isRequestError)
+    }
+
+    @Test func introspectionDescribesTheGeneratedSchema() async throws {
+        let test = try await TestEngine(seed: nil)
+        let response = await test.run(
+            "{ __schema { queryType { name } } __type(name: \"ContactProfileType\") { fields { name } } }")
+        #expect(response.errors.isEmpty)
+        #expect(response.data?["__schema"]?["queryType"]?["name"] == "Query")
+        let fields = response.data?["__type"]?["fields"]?.arrayValue.compactMap { $0["name"]?.stringValue } ?? []
+        #expect(fields.contains("place") && fields.contains("contactRequests") && fields.contains("data"))
+        #expect(response.cost.storeCalls == 0)
+    }
+
+    @Test func fragmentsAliasesAndTypenameResolve() async throws {
+        let test = try await TestEngine(seed: SampleData(corporations: 1, places: 1, contacts: 1, requests: 0))
+        let response = await test.run(
+            """
+            query { all: contactProfileList { items: contactProfileList { ...Contact } } }
+            fragment Contact on ContactProfileType { __typename mail: email ... on ContactProfileType { place { __typename } } }
+            """)
+        #expect(response.errors.isEmpty)
+        let contact = response.data?["all"]?["items"]?.arrayValue.first
+        #expect(contact?["__typename"] == "ContactProfileType")
+        #expect(contact?["mail"] == "contact0@example.com")
+        #expect(contact?["place"]?["__typename"] == "PlaceType")
+    }
+
+    @Test func anOverlyComplexQueryIsRefusedBeforeAnyStoreCall() async throws {
+        let test = try await TestEngine(seed: nil, limits: QueryLimits(maxComplexity: 50))
+        let response = await test.run("{ contactProfileList(limit: 100) { contactProfileList { email } } }")
+        #expect(response.errorCodes == ["QUERY_TOO_COMPLEX"])
+        #expect(response.errors.first?.error.extensions["maxComplexity"] == 50)
+        #expect(response.cost.storeCalls == 0)
+    }
+}

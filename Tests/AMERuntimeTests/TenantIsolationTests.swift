@@ -1,0 +1,93 @@
+import AMERuntime
+import AMEServer
+import Testing
+
+/// Data written for one tenant is invisible to, and untouchable by, another: whatever the
+/// arguments say.
+@Suite struct TenantIsolationTests {
+    let test: TestEngine
+    let b = TestEngine.tenantB
+
+    init() async throws {
+        test = try await TestEngine(seed: SampleData(corporations: 2, places: 4, contacts: 6, requests: 3))
+    }
+
+    @Test func getsOfAnotherTenantsKeysReturnNull() async throws {
+        let response = await test.run(
+            """
+            query($c: ID!, $p: ID!, $r: ID!, $o: ID!) {
+              contactProfile(contactUuid: $c) { email }
+              place(placeUuid: $p) { businessName }
+              contactRequest(requestUuid: $r) { requestTitle }
+              corporationProfile(corporationUuid: $o) { businessName data }
+            }
+            """,
+            variables: [
+                "c": .string(test.keys.contacts[0]), "p": .string(test.keys.places[0]),
+                "r": .string(test.keys.requests[0]), "o": .string(test.keys.corporations[0]),
+            ], tenant: b)
+        #expect(response.errors.isEmpty)
+        #expect(response.data?["contactProfile"] == .null)
+        #expect(response.data?["place"] == .null)
+        #expect(response.data?["contactRequest"] == .null)
+        #expect(response.data?["corporationProfile"] == .null)
+    }
+
+    @Test func listsOfAnotherTenantAreEmpty() async throws {
+        for list in ["contactProfileList", "placeList", "contactRequestList", "corporationProfileList"] {
+            let response = await test.run("{ \(list) { \(list) { __typename } total } }", tenant: b)
+            #expect(response.data?[list]?[list]?.arrayValue.isEmpty == true, "\(list)")
+            #expect(response.data?[list]?["total"] == 0, "\(list)")
+        }
+        let filtered = await test.run(
+            "{ contactProfileList(email: \"contact0@example.com\") { contactProfileList { email } } }", tenant: b)
+        #expect(filtered.data?["contactProfileList"]?["contactProfileList"]?.arrayValue.isEmpty == true)
+        let related = await test.run(
+            "query($p: ID!) { contactProfileList(placeUuid: $p) { contactProfileList { email } } }",
+            variables: ["p": .string(test.keys.places[0])], tenant: b)
+        #expect(related.data?["contactProfileList"]?["contactProfileList"]?.arrayValue.isEmpty == true)
+    }
+
+    @Test func anotherTenantCannotUpdateOrDelete() async throws {
+        let contact = test.keys.contacts[0]
+        let update = await test.run(
+            "mutation($c: ID!) { insertUpdateContactProfile(contactUuid: $c, firstName: \"Mallory\", updatedBy: \"b\") { contactProfile { firstName } } }",
+            variables: ["c": .string(contact)], tenant: b)
+        #expect(update.errorCodes == ["ENTITY_NOT_FOUND"])
+        let delete = await test.run(
+            "mutation($c: ID!) { deleteContactProfile(contactUuid: $c) { ok } }", variables: ["c": .string(contact)],
+            tenant: b)
+        #expect(delete.errorCodes == ["ENTITY_NOT_FOUND"])
+
+        let owner = await test.run(
+            "query($c: ID!) { contactProfile(contactUuid: $c) { firstName email data } }",
+            variables: ["c": .string(contact)])
+        #expect(owner.data?["contactProfile"]?["email"] == "contact0@example.com")
+        #expect(owner.data?["contactProfile"]?["firstName"] != "Mallory")
+        #expect(owner.data?["contactProfile"]?["data"]?["source"] == "seed")
+    }
+
+    @Test func relationsNeverCrossTenants() async throws {
+        // Tenant B writes a contact whose place id is one of tenant A's places.
+        let response = await test.run(
+            """
+            mutation($p: ID!) { insertUpdateContactProfile(email: "b@example.com", placeUuid: $p, updatedBy: "b") {
+              contactProfile { email place { businessName } } } }
+            """, variables: ["p": .string(test.keys.places[0])], tenant: b)
+        #expect(response.data?["insertUpdateContactProfile"]?["contactProfile"]?["email"] == "b@example.com")
+        #expect(response.data?["insertUpdateContactProfile"]?["contactProfile"]?["place"] == .null)
+    }
+
+    @Test func aNextTokenIsRefusedForAnotherTenant() async throws {
+        let page = await test.run("{ contactProfileList(limit: 2) { nextToken } }")
+        let token = try #require(page.data?["contactProfileList"]?["nextToken"]?.stringValue)
+        let own = await test.run(
+            "query($t: String) { contactProfileList(limit: 2, nextToken: $t) { contactProfileList { email } } }",
+            variables: ["t": .string(token)])
+        #expect(own.data?["contactProfileList"]?["contactProfileList"]?.arrayValue.count == 2)
+        let foreign = await test.run(
+            "query($t: String) { contactProfileList(limit: 2, nextToken: $t) { contactProfileList { email } } }",
+            variables: ["t": .string(token)], tenant: b)
+        #expect(foreign.errorCodes == ["BAD_USER_INPUT"])
+    }
+}
