@@ -67,9 +67,11 @@ struct Serve: AsyncParsableCommand {
             router: router,
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "ame"),
             onServerRunning: { channel in
-                print(
-                    "ame: serving GraphQL on http://\(host):\(channel.localAddress?.port ?? port)/graphql (store: \(storeOptions.store), data: \(storeOptions.dataDir))"
-                )
+                let address = "http://\(host):\(channel.localAddress?.port ?? port)/graphql"
+                let line =
+                    "ame: serving GraphQL on \(address) (store: \(storeOptions.store), data: \(storeOptions.dataDir))\n"
+                // The start line is how scripts and tests learn the port: written unbuffered, even into a pipe.
+                FileHandle.standardOutput.write(Data(line.utf8))
             }
         )
         try await app.runService()

@@ -15,6 +15,10 @@ public enum ItemValue: Sendable, Hashable {
     }
 }
 
+extension ItemValue: ExpressibleByStringLiteral {
+    public init(stringLiteral value: String) { self = .string(value) }
+}
+
 /// One stored item: attribute name → value.
 public typealias Item = [String: ItemValue]
 

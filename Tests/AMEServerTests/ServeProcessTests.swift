@@ -1,0 +1,123 @@
+import AMERuntime
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// `ame seed` then `ame serve` as a user runs them: real processes, a real socket on a free
+/// loopback port, the embedded store on disk.
+@Suite(.serialized) struct ServeProcessTests {
+    /// The `ame` binary next to the test bundle (built by `swift build --build-tests` / `swift test`).
+    static var binary: URL? {
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [
+            bundle.appendingPathComponent("ame"), bundle.deletingLastPathComponent().appendingPathComponent("ame"),
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }
+
+    static var integrationRequired: Bool { ProcessInfo.processInfo.environment["AME_REQUIRE_INTEGRATION"] == "1" }
+
+    @Test func seedThenServeAnswersTheNestedQuery() async throws {
+        guard let binary = Self.binary else {
+            #expect(!Self.integrationRequired, "the ame binary was not built next to the tests")
+            print("ServeProcessTests: skipped, the ame binary is missing (set AME_REQUIRE_INTEGRATION=1 to require it)")
+            return
+        }
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("ame-serve-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: data) }
+
+        let seed = try Self.run(
+            binary,
+            [
+                "seed", "--data-dir", data.path, "--endpoint-id", "acme", "--corporations", "2", "--places", "4",
+                "--contacts", "10", "--requests", "3",
+            ])
+        #expect(seed.status == 0)
+        #expect(seed.output.contains("10 contacts"))
+
+        let server = Process()
+        server.executableURL = binary
+        server.arguments = ["serve", "--data-dir", data.path, "--host", "127.0.0.1", "--port", "0"]
+        let output = Pipe()
+        server.standardOutput = output
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer {
+            server.terminate()
+            server.waitUntilExit()
+        }
+        let port = try #require(Self.waitForPort(output.fileHandleForReading))
+
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/graphql")!)
+        request.httpMethod = "POST"
+        request.setValue("acme", forHTTPHeaderField: "X-Endpoint-Id")
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        let query =
+            "{ contactProfileList(limit: 10) { contactProfileList { email place { businessName corporationProfile { businessName } } } } }"
+        request.httpBody = Data((["query": .string(query)] as JSONValue).jsonText.utf8)
+        let (body, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        let json = try JSONValue.parse(bytes: Array(body))
+        let contacts = json["data"]?["contactProfileList"]?["contactProfileList"]?.arrayValue ?? []
+        #expect(contacts.count == 10)
+        #expect(contacts.allSatisfy { $0["place"]?["corporationProfile"]?["businessName"]?.stringValue != nil })
+        #expect(json["extensions"]?["cost"]?["storeCalls"] == 3)
+    }
+
+    @Test func serveRefusesANonLoopbackAddressWithoutAuthentication() throws {
+        guard let binary = Self.binary else {
+            #expect(!Self.integrationRequired, "the ame binary was not built next to the tests")
+            return
+        }
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("ame-serve-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: data) }
+        let result = try Self.run(binary, ["serve", "--data-dir", data.path, "--host", "0.0.0.0", "--port", "0"])
+        #expect(result.status != 0)
+        #expect(result.output.contains("refusing to serve on 0.0.0.0"))
+    }
+
+    static func run(_ binary: URL, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    }
+
+    /// Reads the server's start line, `ame: serving GraphQL on http://127.0.0.1:PORT/graphql`,
+    /// giving up after 30 seconds so a server that never starts fails the test instead of hanging it.
+    static func waitForPort(_ handle: FileHandle) -> Int? {
+        final class StartLine: @unchecked Sendable {
+            let lock = NSLock()
+            var text = ""
+            let found = DispatchSemaphore(value: 0)
+        }
+        let start = StartLine()
+        handle.readabilityHandler = { handle in
+            let chunk = handle.availableData
+            start.lock.lock()
+            start.text += String(decoding: chunk, as: UTF8.self)
+            let done = chunk.isEmpty || start.text.contains("/graphql")
+            start.lock.unlock()
+            if done {
+                handle.readabilityHandler = nil
+                start.found.signal()
+            }
+        }
+        guard start.found.wait(timeout: .now() + 30) == .success else { return nil }
+        start.lock.lock()
+        defer { start.lock.unlock() }
+        guard let range = start.text.range(of: "http://127.0.0.1:"),
+            let end = start.text[range.upperBound...].firstIndex(of: "/")
+        else { return nil }
+        return Int(start.text[range.upperBound..<end])
+    }
+}
