@@ -19,14 +19,14 @@ public struct SDLRenderer {
                 block(
                     description: type.description,
                     "type \(Naming.objectOutputType(type.name)) {\n"
-                        + type.fields.map { "  " + fieldLine($0, type: outputType($0.type)) }.joined(separator: "\n")
+                        + type.fields.flatMap { fieldLines($0, type: outputType($0.type)) }.map { "  " + $0 }.joined(separator: "\n")
                         + "\n}"
                 ))
             blocks.append(
                 block(
                     description: type.description,
                     "input \(Naming.objectInputType(type.name)) {\n"
-                        + type.fields.map { "  " + fieldLine($0, type: inputType($0.type)) }.joined(separator: "\n")
+                        + type.fields.flatMap { fieldLines($0, type: inputType($0.type)) }.map { "  " + $0 }.joined(separator: "\n")
                         + "\n}"
                 ))
         }
@@ -59,7 +59,7 @@ public struct SDLRenderer {
         var lines: [String] = []
         for field in entity.fields {
             let type = field.name == entity.key ? "ID!" : outputType(field.type)
-            lines.append(fieldLine(field, type: type))
+            lines += fieldLines(field, type: type)
         }
         lines += [
             "endpointId: String", "partId: String", "updatedBy: String", "createdAt: DateTime", "updatedAt: DateTime",
@@ -74,7 +74,7 @@ public struct SDLRenderer {
             }
         }
         if entity.dataType != nil {
-            lines.append(#""Active dynamic attributes, as one object." data: JSON"#)
+            lines += [#""Active dynamic attributes, as one object.""#, "data: JSON"]
         }
         return block(
             description: entity.description,
@@ -123,12 +123,12 @@ public struct SDLRenderer {
         return false
     }
 
-    private func fieldLine(_ field: Field, type: String) -> String {
-        var line = ""
-        if let description = field.description { line += "\(quoted(description)) " }
-        line += "\(Naming.camelCase(field.name)): \(type)"
+    /// A field, preceded by its description line when it has one.
+    private func fieldLines(_ field: Field, type: String) -> [String] {
+        var line = "\(Naming.camelCase(field.name)): \(type)"
         if let reason = field.deprecated { line += " @deprecated(reason: \(quoted(reason)))" }
-        return line
+        guard let description = field.description else { return [line] }
+        return [quoted(description), line]
     }
 
     private func outputType(_ type: FieldType) -> String {

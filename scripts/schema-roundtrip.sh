@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Proves the schema-first promise on a copy of this package: add schema/campaign.yaml, run
+# `swift build`, and the API has Campaign (get, list by status, upsert, delete, nested
+# corporationProfile) with no Swift written; delete the file, rebuild, and it is gone.
+#
+# Usage: scripts/schema-roundtrip.sh [SCRATCH_PATH]
+#   SCRATCH_PATH: the build folder to use for the copy (default: a new one inside the copy).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/ame-roundtrip.XXXXXX")
+scratch=${1:-$work/pkg/.build}
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+say() { printf 'schema-roundtrip: %s\n' "$*"; }
+
+mkdir -p "$work/pkg"
+(cd "$root" && git ls-files -co --exclude-standard -z | tar --null -T - -cf -) | tar -C "$work/pkg" -xf -
+cd "$work/pkg"
+
+build() { swift build --scratch-path "$scratch" --product ame 2>&1 | tail -n 3; }
+ame() { "$(swift build --scratch-path "$scratch" --show-bin-path)/ame" "$@"; }
+
+say "adding schema/campaign.yaml"
+cat > schema/campaign.yaml <<'YAML'
+entity: Campaign
+table: campaigns
+description: A marketing campaign run by a corporation.
+key: campaign_uuid
+fields:
+  campaign_uuid:    { type: ID, generated: uuid }
+  name:             { type: String, required: true }
+  status:           { type: String, required: true }
+  corporation_uuid: { type: ID, required: true }
+indexes:
+  status-index: { sort: status }
+relations:
+  corporation_profile: { belongsTo: CorporationProfile, via: corporation_uuid }
+YAML
+build
+ame schema | grep -q 'campaignList(' || { say "FAIL: campaignList missing from the SDL"; exit 1; }
+
+data="$work/data"
+ame seed --data-dir "$data" --endpoint-id roundtrip --corporations 1 --places 0 --contacts 0 --requests 0
+ame serve --data-dir "$data" --host 127.0.0.1 --port 0 > "$work/serve.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do grep -q 'serving GraphQL on' "$work/serve.log" && break; sleep 0.1; done
+url=$(grep -o 'http://127.0.0.1:[0-9]*/graphql' "$work/serve.log" | head -n 1)
+[ -n "$url" ] || { say "FAIL: the server did not start"; cat "$work/serve.log"; exit 1; }
+
+python3 - "$url" <<'PY'
+import json, sys, urllib.request
+
+url = sys.argv[1]
+
+def gql(query, variables=None):
+    body = json.dumps({"query": query, "variables": variables or {}}).encode()
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json", "X-Endpoint-Id": "roundtrip"})
+    try:
+        with urllib.request.urlopen(request) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as error:
+        return json.load(error)
+
+corporation = gql("{ corporationProfileList { corporationProfileList { corporationUuid businessName } } }")
+corporation = corporation["data"]["corporationProfileList"]["corporationProfileList"][0]
+created = gql("""mutation($c: ID!) { insertUpdateCampaign(name: "Spring", status: "active", corporationUuid: $c,
+  updatedBy: "roundtrip") { campaign { campaignUuid } } }""", {"c": corporation["corporationUuid"]})
+key = created["data"]["insertUpdateCampaign"]["campaign"]["campaignUuid"]
+listed = gql("""{ campaignList(status: "active") { campaignList { name corporationProfile { businessName } } } }""")
+assert listed["data"]["campaignList"]["campaignList"] == [
+    {"name": "Spring", "corporationProfile": {"businessName": corporation["businessName"]}}], listed
+fetched = gql("query($k: ID!) { campaign(campaignUuid: $k) { name status } }", {"k": key})
+assert fetched["data"]["campaign"] == {"name": "Spring", "status": "active"}, fetched
+deleted = gql("mutation($k: ID!) { deleteCampaign(campaignUuid: $k) { ok } }", {"k": key})
+assert deleted["data"]["deleteCampaign"]["ok"] is True, deleted
+gone = gql("query($k: ID!) { campaign(campaignUuid: $k) { name } }", {"k": key})
+assert gone["data"]["campaign"] is None, gone
+print("schema-roundtrip: campaign, campaignList(status:), insertUpdateCampaign, deleteCampaign and the nested corporationProfile work")
+PY
+kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+
+say "removing schema/campaign.yaml"
+rm schema/campaign.yaml
+build
+if ame schema | grep -q -i campaign; then say "FAIL: Campaign is still in the SDL"; exit 1; fi
+say "PASS: adding and removing a YAML file changes the API with no Swift written"
