@@ -19,14 +19,16 @@ public struct SDLRenderer {
                 block(
                     description: type.description,
                     "type \(Naming.objectOutputType(type.name)) {\n"
-                        + type.fields.flatMap { fieldLines($0, type: outputType($0.type)) }.map { "  " + $0 }.joined(separator: "\n")
+                        + type.fields.flatMap { fieldLines($0, type: outputType($0.type)) }.map { "  " + $0 }.joined(
+                            separator: "\n")
                         + "\n}"
                 ))
             blocks.append(
                 block(
                     description: type.description,
                     "input \(Naming.objectInputType(type.name)) {\n"
-                        + type.fields.flatMap { fieldLines($0, type: inputType($0.type)) }.map { "  " + $0 }.joined(separator: "\n")
+                        + type.fields.flatMap { fieldLines($0, type: inputType($0.type)) }.map { "  " + $0 }.joined(
+                            separator: "\n")
                         + "\n}"
                 ))
         }
