@@ -52,11 +52,10 @@ public enum AMEHTTPServer {
                 }
                 variables = object
             }
+            // GraphQL over HTTP: GET never changes anything; a mutation sent with GET gets 405.
             let graphQLRequest = GraphQLRequest(
-                query: query, variables: variables, operationName: parameters.get("operationName"))
-            if isMutation(graphQLRequest) {
-                return errorResponse(.methodNotAllowed, .badUserInput("mutations must be sent with POST", field: nil))
-            }
+                query: query, variables: variables, operationName: parameters.get("operationName"),
+                allowsMutations: false)
             return await execute(graphQLRequest, headers: request.headers, engine: engine, tenants: tenants)
         }
         return router
@@ -75,7 +74,8 @@ public enum AMEHTTPServer {
         }
         let response = await engine.execute(request, tenant: tenant)
         // GraphQL over HTTP: a request that could not be executed at all is a 400.
-        let status: HTTPResponse.Status = response.isRequestError ? .badRequest : .ok
+        let status: HTTPResponse.Status =
+            response.mutationRefused ? .methodNotAllowed : response.isRequestError ? .badRequest : .ok
         return Response(
             status: status, headers: [.contentType: "application/json"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: response.body)))
@@ -95,12 +95,6 @@ public enum AMEHTTPServer {
         default: throw AMEError.badUserInput("`variables` must be a JSON object", field: "variables")
         }
         return GraphQLRequest(query: query, variables: variables, operationName: object["operationName"]?.stringValue)
-    }
-
-    static func isMutation(_ request: GraphQLRequest) -> Bool {
-        // A cheap check; the executor's parse is authoritative. Only used to refuse GET mutations.
-        request.query.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "{" || $0 == "(" })
-            .first == "mutation"
     }
 
     static func jsonResponse(_ status: HTTPResponse.Status, _ value: JSONValue) -> Response {

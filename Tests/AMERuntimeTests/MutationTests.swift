@@ -112,6 +112,17 @@ import Testing
         #expect(response.cost.storeCalls == 0)
     }
 
+    @Test func introspectionFieldsKeepTheirPlaceAmongOtherRootFields() async throws {
+        let test = try await TestEngine(seed: nil)
+        let response = await test.run("{ ping __schema { queryType { name } } pong: ping }")
+        guard case .object(let data)? = response.data else {
+            Issue.record("no data")
+            return
+        }
+        #expect(data.keys == ["ping", "__schema", "pong"])
+        #expect(data["pong"] == "pong")
+    }
+
     @Test func fragmentsAliasesAndTypenameResolve() async throws {
         let test = try await TestEngine(seed: SampleData(corporations: 1, places: 1, contacts: 1, requests: 0))
         let response = await test.run(

@@ -1,6 +1,7 @@
 import AMEGenerated
 import AMERuntime
 import AMEServer
+import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -123,5 +124,24 @@ extension JSONValue {
     subscript(index: Int) -> JSONValue? {
         let elements = arrayValue
         return elements.indices.contains(index) ? elements[index] : nil
+    }
+}
+
+extension GraphQLOverHTTPTests {
+    @Test func aMutationSentWithGetIsRefusedAndChangesNothing() async throws {
+        let query = "query Read { ping } mutation Write { deletePlace(placeUuid: \"x\") { ok } }"
+        let encoded = query.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        try await application().test(.router) { client in
+            try await client.execute(
+                uri: "/graphql?query=\(encoded)&operationName=Write", method: .get, headers: Self.tenantHeaders
+            ) { response in
+                #expect(response.status == .methodNotAllowed)
+            }
+            try await client.execute(
+                uri: "/graphql?query=\(encoded)&operationName=Read", method: .get, headers: Self.tenantHeaders
+            ) { response in
+                #expect(response.status == .ok)
+            }
+        }
     }
 }

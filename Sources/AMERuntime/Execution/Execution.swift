@@ -70,6 +70,18 @@ final class Execution {
         return result
     }
 
+    /// Whether the operation a request would run is a mutation.
+    static func selectsMutation(_ document: Document, operationName: String?) -> Bool {
+        let operations = document.definitions.compactMap { $0 as? OperationDefinition }
+        let chosen: OperationDefinition?
+        if let operationName {
+            chosen = operations.first { $0.name?.value == operationName }
+        } else {
+            chosen = operations.first
+        }
+        return chosen?.operation == .mutation
+    }
+
     var rootTypeName: String { operation.operation == .mutation ? "Mutation" : "Query" }
 
     /// Computes the complexity and depth before any store call; throws when over a limit.
@@ -108,9 +120,6 @@ final class Execution {
             report(error, path: [], field: nil)
             return nil
         }
-        if fields.contains(where: { $0.name == "__schema" || $0.name == "__type" }) {
-            await resolveIntrospection(fields, into: root)
-        }
         if operation.operation == .mutation {
             // Mutations run one after another (GraphQL spec §6.2.2); each then resolves its selection.
             for field in fields {
@@ -124,15 +133,20 @@ final class Execution {
             }
         } else {
             var level = Level()
+            var introspection: [(CollectedField, Int)] = []
             for field in fields {
-                if field.name == "__schema" || field.name == "__type" { continue }
                 let slot = root.append(field.responseKey, .null)
+                if field.name == "__schema" || field.name == "__type" {
+                    introspection.append((field, slot))
+                    continue
+                }
                 do {
                     try planRootQueryField(field, into: root, slot: slot, level: &level)
                 } catch {
                     report(error, path: [.string(field.responseKey)], field: field)
                 }
             }
+            if !introspection.isEmpty { await resolveIntrospection(introspection, into: root) }
             await execute(level)
             await drainLevels()
         }
@@ -570,15 +584,15 @@ final class Execution {
     // MARK: Introspection
 
     /// `__schema` and `__type` are answered by GraphQLSwift's own executor over the same schema.
-    private func resolveIntrospection(_ fields: [CollectedField], into root: ResultObject) async {
+    private func resolveIntrospection(_ fields: [(CollectedField, Int)], into root: ResultObject) async {
         do {
             let result = try await GraphQL.execute(
                 schema: engine.schema, documentAST: document, rootValue: (), context: (),
                 variableValues: variables.mapValues(\.map), operationName: request.operationName
             )
             guard case .dictionary(let data)? = result.data else { return }
-            for field in fields where field.name == "__schema" || field.name == "__type" {
-                root.append(field.responseKey, .json(data[field.responseKey]?.json ?? .null))
+            for (field, slot) in fields {
+                root.values[slot] = .json(data[field.responseKey]?.json ?? .null)
             }
         } catch {
             report(error, path: [], field: nil)

@@ -5,11 +5,16 @@ public struct GraphQLRequest: Sendable {
     public var query: String
     public var variables: JSONObject
     public var operationName: String?
+    /// `false` for requests that must not change anything (GraphQL over HTTP `GET`).
+    public var allowsMutations: Bool
 
-    public init(query: String, variables: JSONObject = JSONObject(), operationName: String? = nil) {
+    public init(
+        query: String, variables: JSONObject = JSONObject(), operationName: String? = nil, allowsMutations: Bool = true
+    ) {
         self.query = query
         self.variables = variables
         self.operationName = operationName
+        self.allowsMutations = allowsMutations
     }
 }
 
@@ -36,6 +41,8 @@ public struct GraphQLResponse: Sendable {
     public var cost: ExecutionCost
     /// Store calls by operation, for metrics and tests.
     public var storeCounters: StoreSession.Counters
+    /// The request was a mutation where only queries are allowed; nothing was executed.
+    public var mutationRefused = false
 
     /// The GraphQL-over-HTTP response body.
     public var json: JSONValue {
@@ -154,6 +161,12 @@ public final class GraphQLEngine: Sendable {
                 data: nil, errors: validationErrors.map { Self.payload($0, code: { .validationFailed($0) }) })
         }
         let execution: Execution
+        if !request.allowsMutations, Execution.selectsMutation(document, operationName: request.operationName) {
+            var refused = response(
+                data: nil, errors: [GraphQLErrorPayload(.badUserInput("mutations must be sent with POST", field: nil))])
+            refused.mutationRefused = true
+            return refused
+        }
         do {
             execution = try Execution(
                 engine: self, document: document, request: request, tenant: tenant, session: session
