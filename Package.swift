@@ -81,7 +81,8 @@ let package = Package(
         ),
         .testTarget(
             name: "AMESchemaTests",
-            dependencies: ["AMESchema", "AMECodegen"]
+            dependencies: ["AMESchema", "AMECodegen"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "AMERuntimeTests",

@@ -42,6 +42,12 @@ public struct SchemaLoader {
             entities: reader.entities.map(\.entity).sorted { $0.name < $1.name }
         )
         var diagnostics = reader.diagnostics
+        if reader.entities.isEmpty && diagnostics.isEmpty {
+            diagnostics.append(
+                SchemaDiagnostic(
+                    file: sorted.first?.path ?? "schema", line: 1, column: 1, message: "the schema declares no entity",
+                    fix: "add a file such as schema/contact.yaml starting with `entity: Contact`"))
+        }
         diagnostics += SchemaValidator(schema: schema, positions: reader.positions).validate()
         if !diagnostics.isEmpty { throw SchemaErrors(diagnostics) }
         // A hasMany relation without `index` is served by the target's first local index on `via`.
@@ -110,10 +116,14 @@ private struct Reader {
             node = try Yams.compose(yaml: file.contents)
         } catch let error as YamlError {
             let (mark, problem) = Self.describe(error)
+            let isDuplicate: Bool
+            if case .duplicatedKeysInMapping = error { isDuplicate = true } else { isDuplicate = false }
             diagnostics.append(
                 SchemaDiagnostic(
                     file: file.path, line: mark?.line ?? 1, column: mark?.column ?? 1,
-                    message: "malformed YAML: \(problem)", fix: "check indentation, colons and quoting at this position"
+                    message: isDuplicate ? problem : "malformed YAML: \(problem)",
+                    fix: isDuplicate
+                        ? "remove or rename the repeated key" : "check indentation, colons and quoting at this position"
                 )
             )
             return nil
@@ -130,6 +140,9 @@ private struct Reader {
 
     static func describe(_ error: YamlError) -> (Mark?, String) {
         switch error {
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let names = duplicates.sorted().map { "`\($0)`" }.joined(separator: ", ")
+            return (context.mark, "key \(names) appears twice in one mapping")
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
             .composer(_, let problem, let mark, _):
             return (mark, problem)
@@ -337,7 +350,9 @@ private struct Reader {
             error(file, node, "field `\(field)` of type \(type.spelling) cannot have a default", "remove `default`")
             return nil
         }
-        error(file, node, "default of field `\(field)` is not a \(type.spelling)", "write a \(type.spelling) literal")
+        error(
+            file, node, "default of field `\(field)` is not of type \(type.spelling)",
+            "write a literal of type \(type.spelling)")
         return nil
     }
 

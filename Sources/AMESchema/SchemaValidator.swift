@@ -60,9 +60,114 @@ struct SchemaValidator {
                 tableNames[entity.table] = file
             }
             checkFields(entity.fields, ownerPath: "entity.\(entity.name)", owner: "entity `\(entity.name)`", file: file)
+            checkTableName(entity)
             checkKey(entity)
             checkIndexes(entity)
             checkRelations(entity)
+            checkData(entity)
+        }
+        checkGeneratedNames()
+    }
+
+    /// Names the generated Swift relies on; an entity or type with one of them would shadow it.
+    static let reservedTypeNames: Set<String> = [
+        "Query", "Mutation", "Subscription", "JSON", "DateTime", "Item", "ItemValue", "JSONValue", "JSONObject",
+        "Tenant", "AuditFields", "EntityModel", "ObjectModel", "EntityDefinition", "FieldDefinition",
+        "RelationDefinition", "IndexDefinition", "SchemaRegistry", "AMESchemaRegistry", "GraphQLNames", "String", "Int",
+        "Double", "Bool", "Array", "Dictionary", "Optional",
+    ]
+
+    /// Every GraphQL type, Swift type and root field the generator will emit must be unique.
+    private mutating func checkGeneratedNames() {
+        var owners: [String: String] = [:]
+        func claim(_ name: String, by owner: String, position: SchemaPositions.Position?, file: String) {
+            if let other = owners[name], other != owner {
+                report(
+                    position, file: file, "\(owner) would generate `\(name)`, which \(other) generates too",
+                    "rename one of them")
+            } else {
+                owners[name] = owner
+            }
+        }
+        for type in schema.objectTypes {
+            let position = positions["type", type.name]
+            if !Naming.isValidGraphQLName(type.name) {
+                report(
+                    position, file: type.sourceFile, "type name `\(type.name)` is not a valid GraphQL name",
+                    "use letters, digits and `_`, starting with a letter")
+            }
+            if Self.reservedTypeNames.contains(type.name) || Scalar(rawValue: type.name) != nil {
+                report(position, file: type.sourceFile, "type name `\(type.name)` is reserved", "choose another name")
+            }
+            let owner = "type `\(type.name)`"
+            for name in [type.name, Naming.objectOutputType(type.name), Naming.objectInputType(type.name)] {
+                claim(name, by: owner, position: position, file: type.sourceFile)
+            }
+        }
+        for entity in schema.entities {
+            let position = positions["entity", entity.name]
+            if Self.reservedTypeNames.contains(entity.name) {
+                report(
+                    position, file: entity.sourceFile, "entity name `\(entity.name)` is reserved", "choose another name"
+                )
+            }
+            let owner = "entity `\(entity.name)`"
+            let names = [
+                entity.name, Naming.objectTypeName(entity.name), Naming.listTypeName(entity.name),
+                Naming.upsertPayload(entity.name), Naming.deletePayload(entity.name),
+                "Query." + Naming.getField(entity.name), "Query." + Naming.listField(entity.name),
+                "Mutation." + Naming.upsertField(entity.name), "Mutation." + Naming.deleteField(entity.name),
+            ]
+            for name in names { claim(name, by: owner, position: position, file: entity.sourceFile) }
+        }
+    }
+
+    /// DynamoDB table and index names: 3 to 255 of `[A-Za-z0-9_.-]`.
+    static func isValidTableName(_ name: String) -> Bool {
+        (3...255).contains(name.utf8.count)
+            && name.utf8.allSatisfy { byte in
+                (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 95
+                    || byte == 45 || byte == 46
+            }
+    }
+
+    private mutating func checkTableName(_ entity: Entity) {
+        guard !entity.table.isEmpty else { return }
+        let physical = schema.tablePrefix + entity.table
+        if !Self.isValidTableName(physical) {
+            report(
+                positions["entity", entity.name, "table"], file: entity.sourceFile,
+                "table name `\(physical)` is not a valid DynamoDB table name",
+                "use 3 to 255 letters, digits, `_`, `-` or `.`")
+        }
+    }
+
+    static func snakeCase(_ text: String) -> String {
+        var result = ""
+        for character in text {
+            if character.isLetter || character.isNumber {
+                if character.isUppercase, !result.isEmpty, result.last != "_" { result.append("_") }
+                result += character.lowercased()
+            } else if !result.isEmpty, result.last != "_" {
+                result.append("_")
+            }
+        }
+        return result
+    }
+
+    private mutating func checkData(_ entity: Entity) {
+        guard let dataType = entity.dataType else { return }
+        let position = positions["entity", entity.name, "data"]
+        let valid = dataType.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
+        if !valid {
+            report(
+                position, file: entity.sourceFile, "data type `\(dataType)` must be lower_snake_case",
+                "write e.g. `data: \(Self.snakeCase(dataType))`")
+        }
+        if let other = schema.entities.first(where: { $0.name < entity.name && $0.dataType == dataType }) {
+            report(
+                position, file: entity.sourceFile,
+                "data type `\(dataType)` is also used by entity `\(other.name)`", "give each entity its own data type")
         }
     }
 
@@ -85,6 +190,24 @@ struct SchemaValidator {
                     "use lower_snake_case letters and digits")
             }
             checkType(field.type, position: position, file: file, field: field.name)
+            if case .list(.list) = field.type {
+                report(
+                    position, file: file, "field `\(field.name)` is a list of lists",
+                    "use `JSON` for nested structures, or an object type with a list field")
+            }
+            let isPlainScalar: Bool
+            if case .scalar(let scalar) = field.type { isPlainScalar = scalar != .json } else { isPlainScalar = false }
+            if field.unique && !isPlainScalar {
+                report(
+                    position, file: file, "field `\(field.name)` of type \(field.type.spelling) cannot be `unique`",
+                    "make a String, ID, Int, Float, Boolean or DateTime field unique")
+            }
+            if field.generated != nil && !field.type.isStringLike {
+                report(
+                    position, file: file,
+                    "field `\(field.name)` of type \(field.type.spelling) cannot be `generated: uuid`",
+                    "generate an ID or String field")
+            }
         }
     }
 
@@ -135,6 +258,11 @@ struct SchemaValidator {
                 report(
                     position, file: entity.sourceFile, "index `\(index.name)` is declared twice", "rename one of them")
             }
+            if !Self.isValidTableName(index.name) {
+                report(
+                    position, file: entity.sourceFile, "index name `\(index.name)` is not a valid DynamoDB index name",
+                    "use 3 to 255 letters, digits, `_`, `-` or `.`")
+            }
             for name in [index.sort] + (index.partition.map { [$0] } ?? []) {
                 guard let field = entity.field(named: name) else {
                     let hint =
@@ -157,8 +285,27 @@ struct SchemaValidator {
     }
 
     private mutating func checkRelations(_ entity: Entity) {
+        var seen = Set<String>()
+        let fieldNames = Set(
+            entity.fields.map { Naming.camelCase($0.name) } + Self.reservedFields.map(Naming.camelCase))
         for relation in entity.relations {
             let position = positions["entity", entity.name, "relation", relation.name]
+            let graphQLName = Naming.camelCase(relation.name)
+            if !Naming.isValidGraphQLName(graphQLName) {
+                report(
+                    position, file: entity.sourceFile, "relation name `\(relation.name)` is not a valid GraphQL name",
+                    "use lower_snake_case letters and digits")
+            } else if fieldNames.contains(graphQLName) {
+                report(
+                    position, file: entity.sourceFile,
+                    "relation `\(relation.name)` has the GraphQL name `\(graphQLName)` of a field of `\(entity.name)`",
+                    "rename the relation, e.g. `\(relation.name)_ref`")
+            }
+            if !seen.insert(graphQLName).inserted {
+                report(
+                    position, file: entity.sourceFile, "relation `\(relation.name)` is declared twice",
+                    "rename one of them")
+            }
             guard let target = schema.entity(named: relation.target) else {
                 let hint =
                     Suggestion.closest(to: relation.target, in: schema.entities.map(\.name)).map {
@@ -193,6 +340,36 @@ struct SchemaValidator {
                         "relation `\(relation.name)` goes via `\(relation.via)`, which `\(target.name)` does not declare",
                         "declare `\(relation.via): ID` in `\(target.name)`")
                     continue
+                }
+                if let targetVia = target.field(named: relation.via),
+                    !targetVia.type.isStringLike || !entity.keyField.type.isStringLike
+                {
+                    report(
+                        position, file: entity.sourceFile,
+                        "relation `\(relation.name)` goes via `\(target.name).\(relation.via)` of type \(targetVia.type.spelling), but the key of `\(entity.name)` is \(entity.keyField.type.spelling)",
+                        "give `\(target.name).\(relation.via)` the type of `\(entity.name).\(entity.key)`")
+                    continue
+                }
+                if let named = relation.index {
+                    guard let index = target.index(named: named) else {
+                        let hint =
+                            Suggestion.closest(to: named, in: target.indexes.map(\.name)).map {
+                                "did you mean `\($0)`?"
+                            }
+                            ?? "declare `\(named): { sort: \(relation.via) }` in the indexes of `\(target.name)`"
+                        report(
+                            position, file: entity.sourceFile,
+                            "relation `\(relation.name)` uses index `\(named)`, which `\(target.name)` does not declare",
+                            hint)
+                        continue
+                    }
+                    guard !index.global, index.sort == relation.via else {
+                        report(
+                            position, file: entity.sourceFile,
+                            "index `\(named)` of `\(target.name)` cannot serve relation `\(relation.name)`",
+                            "use a local index whose `sort` is `\(relation.via)`")
+                        continue
+                    }
                 }
                 let servingIndex =
                     relation.index.flatMap { target.index(named: $0) }
