@@ -3,7 +3,6 @@ import AMERuntime
 import AMEServer
 import ArgumentParser
 import Foundation
-import Hummingbird
 
 /// `ame`: serve the generated GraphQL API, seed sample data, manage tables, print the SDL.
 @main
@@ -62,19 +61,9 @@ struct Serve: AsyncParsableCommand {
                 "refusing to serve on \(host) without authentication: bind to 127.0.0.1, or configure API keys or JWT")
         }
         let engine = try await storeOptions.openEngine()
-        let router = AMEHTTPServer.router(engine: engine, tenants: TenantResolver(mode: .developmentHeaders))
-        let app = Application(
-            router: router,
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "ame"),
-            onServerRunning: { channel in
-                let address = "http://\(host):\(channel.localAddress?.port ?? port)/graphql"
-                let line =
-                    "ame: serving GraphQL on \(address) (store: \(storeOptions.store), data: \(storeOptions.dataDir))\n"
-                // The start line is how scripts and tests learn the port: written unbuffered, even into a pipe.
-                FileHandle.standardOutput.write(Data(line.utf8))
-            }
-        )
-        try await app.runService()
+        try await AMEService.serve(
+            engine: engine, host: host, port: port,
+            banner: " (store: \(storeOptions.store), data: \(storeOptions.dataDir))")
     }
 }
 

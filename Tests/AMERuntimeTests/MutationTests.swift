@@ -142,6 +142,7 @@ import Testing
         let response = await test.run("{ contactProfileList(limit: 100) { contactProfileList { email } } }")
         #expect(response.errorCodes == ["QUERY_TOO_COMPLEX"])
         #expect(response.errors.first?.error.extensions["maxComplexity"] == 50)
+        #expect(response.cost.complexity == 201)
         #expect(response.cost.storeCalls == 0)
     }
 }

@@ -84,18 +84,10 @@ final class Execution {
 
     var rootTypeName: String { operation.operation == .mutation ? "Mutation" : "Query" }
 
-    /// Computes the complexity and depth before any store call; throws when over a limit.
-    func checkLimits() throws(AMEError) -> Int {
+    /// The complexity and depth of the operation, computed before any store call.
+    func measure() throws(AMEError) -> (complexity: Int, depth: Int) {
         let fields = try collector.collect(operation.selectionSet, typeName: rootTypeName)
-        let analysis = ComplexityAnalysis(engine: engine, collector: collector)
-        let (complexity, depth) = try analysis.measure(fields, typeName: rootTypeName)
-        if depth > engine.limits.maxDepth {
-            throw AMEError.queryTooDeep(depth: depth, maxDepth: engine.limits.maxDepth)
-        }
-        if complexity > engine.limits.maxComplexity {
-            throw AMEError.queryTooComplex(complexity: complexity, maxComplexity: engine.limits.maxComplexity)
-        }
-        return complexity
+        return try ComplexityAnalysis(engine: engine, collector: collector).measure(fields, typeName: rootTypeName)
     }
 
     func report(_ error: Error, path: [JSONValue], field: CollectedField?) {

@@ -171,7 +171,14 @@ public final class GraphQLEngine: Sendable {
             execution = try Execution(
                 engine: self, document: document, request: request, tenant: tenant, session: session
             )
-            complexity = try execution.checkLimits()
+            let measured = try execution.measure()
+            complexity = measured.complexity
+            if measured.depth > limits.maxDepth {
+                throw AMEError.queryTooDeep(depth: measured.depth, maxDepth: limits.maxDepth)
+            }
+            if measured.complexity > limits.maxComplexity {
+                throw AMEError.queryTooComplex(complexity: measured.complexity, maxComplexity: limits.maxComplexity)
+            }
         } catch let error as AMEError {
             return response(data: nil, errors: [GraphQLErrorPayload(error)])
         } catch {
