@@ -43,6 +43,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Benchmarks: `swift run -c release ame-bench --help` (results in docs/PERFORMANCE.md).
+        .executableTarget(
+            name: "ame-bench",
+            dependencies: [
+                "AMESchema",
+                "AMECodegen",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .plugin(
             name: "AMECodegenPlugin",
             capability: .buildTool(),
