@@ -160,6 +160,12 @@ public struct SwiftRenderer {
             if case .scalar(let scalar)? = entity.field(named: index.sort)?.type, scalar == .int || scalar == .float {
                 arguments.append("sortIsNumber: true")
             }
+            switch index.projection {
+            case .all: break
+            case .keysOnly: arguments.append("projection: .keysOnly")
+            case .include(let names):
+                arguments.append("projection: .include([\(names.map(literal).joined(separator: ", "))])")
+            }
             return "            IndexDefinition(\(arguments.joined(separator: ", "))),"
         }
         let relations = entity.relations.map { relation in

@@ -258,6 +258,19 @@ struct SchemaValidator {
                 report(
                     position, file: entity.sourceFile, "index `\(index.name)` is declared twice", "rename one of them")
             }
+            if !index.global && index.projection != .all {
+                report(
+                    position, file: entity.sourceFile,
+                    "local index `\(index.name)` must project all attributes (it serves lists and relations)",
+                    "remove `projection`, or make the index `global: true`")
+            }
+            if case .include(let names) = index.projection {
+                for name in names where entity.field(named: name) == nil {
+                    report(
+                        position, file: entity.sourceFile, "index `\(index.name)` projects unknown field `\(name)`",
+                        "list declared fields under `projection`")
+                }
+            }
             if !Self.isValidTableName(index.name) {
                 report(
                     position, file: entity.sourceFile, "index name `\(index.name)` is not a valid DynamoDB index name",

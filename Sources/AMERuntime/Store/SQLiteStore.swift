@@ -416,6 +416,11 @@ extension TableDefinition {
                         "numeric": .bool(index.sortIsNumber),
                     ]
                     if let partition = index.partitionAttribute { map["partition"] = .string(partition) }
+                    switch index.projection {
+                    case .all: break
+                    case .keysOnly: map["projection"] = .string("keys_only")
+                    case .include(let names): map["projection"] = .stringSet(names)
+                    }
                     return .map(map)
                 }
             ),
@@ -432,9 +437,15 @@ extension TableDefinition {
                 guard case .map(let map) = value, case .string(let name)? = map["name"],
                     case .string(let sort)? = map["sort"]
                 else { throw ItemCodec.CorruptItem() }
+                let projection: IndexDefinition.Projection =
+                    switch map["projection"] {
+                    case .string("keys_only")?: .keysOnly
+                    case .stringSet(let names)?: .include(names)
+                    default: .all
+                    }
                 return IndexDefinition(
                     name: name, partitionAttribute: map["partition"]?.stringValue, sortAttribute: sort,
-                    sortIsNumber: map["numeric"] == .bool(true)
+                    sortIsNumber: map["numeric"] == .bool(true), projection: projection
                 )
             }
         )

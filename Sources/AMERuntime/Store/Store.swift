@@ -82,12 +82,24 @@ public struct IndexDefinition: Sendable, Equatable {
     public var partitionAttribute: String?
     public var sortAttribute: String
     public var sortIsNumber: Bool
+    public var projection: Projection
 
-    public init(name: String, partitionAttribute: String? = nil, sortAttribute: String, sortIsNumber: Bool = false) {
+    /// Which attributes the index copies (DynamoDB `Projection`).
+    public enum Projection: Sendable, Equatable {
+        case all
+        case keysOnly
+        case include([String])
+    }
+
+    public init(
+        name: String, partitionAttribute: String? = nil, sortAttribute: String, sortIsNumber: Bool = false,
+        projection: Projection = .all
+    ) {
         self.name = name
         self.partitionAttribute = partitionAttribute
         self.sortAttribute = sortAttribute
         self.sortIsNumber = sortIsNumber
+        self.projection = projection
     }
 
     public var isGlobal: Bool { partitionAttribute != nil }
