@@ -18,6 +18,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
     ],
     targets: [
         // The system SQLite library behind the embedded store.
@@ -63,6 +66,9 @@ let package = Package(
             dependencies: [
                 "CSQLite",
                 .product(name: "GraphQL", package: "GraphQL"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // Generated from schema/*.yaml by the plugin on every build.
@@ -95,7 +101,10 @@ let package = Package(
         ),
         .testTarget(
             name: "AMERuntimeTests",
-            dependencies: ["AMERuntime", "AMEGenerated", "AMEServer"]
+            dependencies: [
+                "AMERuntime", "AMEGenerated", "AMEServer",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
         ),
         .testTarget(
             name: "AMEServerTests",

@@ -29,6 +29,8 @@ public struct SampleData: Sendable {
 
     public struct SeedError: Error, CustomStringConvertible {
         public var description: String
+        /// The tenant already holds the data of this seed (its first key exists).
+        public var alreadySeeded = false
     }
 
     private static let regions = ["north", "south", "east", "west", "central"]
@@ -114,7 +116,9 @@ public struct SampleData: Sendable {
     {
         let response = await engine.execute(GraphQLRequest(query: query, variables: variables), tenant: tenant)
         if let error = response.errors.first {
-            throw SeedError(description: "seeding failed: \(error.error.code): \(error.error.message)")
+            throw SeedError(
+                description: "seeding failed: \(error.error.code): \(error.error.message)",
+                alreadySeeded: error.error.code == "CONFLICT")
         }
         return response.data ?? .null
     }

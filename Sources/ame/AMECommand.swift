@@ -10,7 +10,7 @@ struct AMECommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ame",
         abstract: "A schema-first GraphQL service over DynamoDB or an embedded store.",
-        subcommands: [Serve.self, Seed.self, Tables.self, PrintSchema.self]
+        subcommands: [Serve.self, Seed.self, Tables.self, PrintSchema.self, DurabilityWriter.self]
     )
 }
 
@@ -27,20 +27,53 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "embedded or dynamodb (env AME_STORE).")
     var store: String = environment("AME_STORE") ?? "embedded"
 
-    func openEngine() async throws -> GraphQLEngine {
-        guard store == "embedded" else {
-            throw ValidationError("--store \(store) is not available yet; use --store embedded")
+    /// What opening the store does about the schema's tables.
+    enum TablePolicy {
+        /// Create missing tables (idempotent).
+        case create
+        /// Refuse to continue if a table is missing (DynamoDB; the embedded store always creates).
+        case requireExisting
+        /// Leave them alone (`ame tables list|delete`).
+        case leave
+    }
+
+    /// Opens the configured store. The embedded store creates its tables itself; on DynamoDB they
+    /// are made by `ame tables create`.
+    func openEngine(tables policy: TablePolicy, keys: KeyGenerator = .random) async throws -> GraphQLEngine {
+        var registry = AMESchemaRegistry.registry
+        if let prefix = environment("AME_TABLE_PREFIX") { registry = registry.withTablePrefix(prefix) }
+        let limits = QueryLimits(
+            maxComplexity: Int(environment("AME_MAX_COMPLEXITY") ?? "") ?? 1000,
+            maxDepth: Int(environment("AME_MAX_DEPTH") ?? "") ?? 10)
+        switch store {
+        case "embedded":
+            try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+            let engine = try GraphQLEngine(
+                registry: registry, store: try SQLiteStore(path: "\(dataDir)/ame.sqlite"), limits: limits, keys: keys)
+            if policy != .leave { try await engine.createTables() }
+            return engine
+        case "dynamodb":
+            let configuration = try DynamoDBConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+            let backend = DynamoDBStore(configuration: configuration, tables: registry.tableDefinitions)
+            let engine = try GraphQLEngine(registry: registry, store: backend, limits: limits, keys: keys)
+            switch policy {
+            case .create:
+                try await engine.createTables()
+            case .leave:
+                break
+            case .requireExisting:
+                let existing = Set(try await backend.listTables())
+                let missing = registry.tableDefinitions.map(\.name).filter { !existing.contains($0) }
+                guard missing.isEmpty else {
+                    throw ValidationError(
+                        "DynamoDB at \(configuration.endpoint) lacks the tables \(missing.joined(separator: ", ")): run `ame tables create --store dynamodb`"
+                    )
+                }
+            }
+            return engine
+        default:
+            throw ValidationError("unknown store `\(store)`: use `embedded` or `dynamodb`")
         }
-        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
-        let backend = try SQLiteStore(path: "\(dataDir)/ame.sqlite")
-        let engine = try GraphQLEngine(
-            registry: AMESchemaRegistry.registry, store: backend,
-            limits: QueryLimits(
-                maxComplexity: Int(environment("AME_MAX_COMPLEXITY") ?? "") ?? 1000,
-                maxDepth: Int(environment("AME_MAX_DEPTH") ?? "") ?? 10))
-        // The embedded store creates its tables on open; DynamoDB's are made by `ame tables create`.
-        try await engine.createTables()
-        return engine
     }
 }
 
@@ -60,7 +93,7 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError(
                 "refusing to serve on \(host) without authentication: bind to 127.0.0.1, or configure API keys or JWT")
         }
-        let engine = try await storeOptions.openEngine()
+        let engine = try await storeOptions.openEngine(tables: .requireExisting)
         try await AMEService.serve(
             engine: engine, host: host, port: port,
             banner: " (store: \(storeOptions.store), data: \(storeOptions.dataDir))")
@@ -80,10 +113,17 @@ struct Seed: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
-        let engine = try await storeOptions.openEngine()
+        // Seeded keys: the same sample data, keys included, on every machine and store.
+        let engine = try await storeOptions.openEngine(tables: .requireExisting, keys: .seeded(seed))
         let sample = SampleData(
             corporations: corporations, places: places, contacts: contacts, requests: requests, seed: seed)
-        let keys = try await sample.load(into: engine, tenant: Tenant(endpointId: endpointId, partId: partId))
+        let keys: SampleData.Keys
+        do {
+            keys = try await sample.load(into: engine, tenant: Tenant(endpointId: endpointId, partId: partId))
+        } catch let error as SampleData.SeedError where error.alreadySeeded {
+            print("ame: tenant \(endpointId)#\(partId) already holds the sample data of seed \(seed); nothing to do")
+            return
+        }
         print(
             "ame: seeded tenant \(endpointId)#\(partId): \(keys.corporations.count) corporations, \(keys.places.count) places, \(keys.contacts.count) contacts, \(keys.requests.count) requests"
         )
@@ -97,7 +137,7 @@ struct Tables: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
-        let engine = try await storeOptions.openEngine()
+        let engine = try await storeOptions.openEngine(tables: action == "create" ? .create : .leave)
         switch action {
         case "create":
             try await engine.createTables()
@@ -120,5 +160,37 @@ struct PrintSchema: ParsableCommand {
 
     func run() {
         print(AMESchemaRegistry.sdl, terminator: "")
+    }
+}
+
+/// Writes numbered items to the embedded store as fast as it can, printing `ack N` after each
+/// committed transaction. The durability test kills it with SIGKILL at a random moment and
+/// checks that every acknowledged item survived.
+struct DurabilityWriter: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "durability-writer", abstract: "Write and acknowledge items until killed (for tests).",
+        shouldDisplay: false)
+
+    @Option var dataDir: String
+    @Option var count = 1_000_000
+
+    func run() async throws {
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        let store = try SQLiteStore(path: "\(dataDir)/ame.sqlite")
+        let table = TableDefinition(name: "durability", sortAttribute: "id")
+        try await store.createTable(table)
+        let output = FileHandle.standardOutput
+        for number in 0..<count {
+            // Two items per transaction: after a crash both exist or neither does.
+            try await store.transactWriteItems([
+                .put(
+                    table: table.name, item: [tenantAttribute: "d#default", "id": .string("a\(number)")], condition: nil
+                ),
+                .put(
+                    table: table.name, item: [tenantAttribute: "d#default", "id": .string("b\(number)")], condition: nil
+                ),
+            ])
+            output.write(Data("ack \(number)\n".utf8))
+        }
     }
 }

@@ -91,6 +91,8 @@ public final class GraphQLEngine: Sendable {
     let entitiesByName: [String: EntityDefinition]
     let entitiesByType: [String: EntityDefinition]
     let clock: @Sendable () -> Timestamp
+    /// Makes the keys of inserted rows (`generated: uuid`).
+    let keys: KeyGenerator
 
     /// What a root field does.
     enum RootField {
@@ -103,10 +105,11 @@ public final class GraphQLEngine: Sendable {
 
     public init(
         registry: SchemaRegistry, store: any Store, limits: QueryLimits = QueryLimits(),
-        clock: @escaping @Sendable () -> Timestamp = Timestamp.now
+        clock: @escaping @Sendable () -> Timestamp = Timestamp.now, keys: KeyGenerator = .random
     ) throws {
         self.registry = registry
         self.store = store
+        self.keys = keys
         self.limits = limits
         self.clock = clock
         schema = try buildSchema(source: registry.sdl)

@@ -33,7 +33,7 @@ struct WritePath {
             guard keyField.generatedUUID else {
                 throw AMEError.badUserInput("`\(keyField.graphQLName)` is required", field: keyField.graphQLName)
             }
-            key = UUID().uuidString.lowercased()
+            key = engine.keys.next()
         }
 
         var item = existing ?? [:]
@@ -105,11 +105,7 @@ struct WritePath {
             throw AMEError.badUserInput(
                 "one write may change at most \(StoreLimits.transactionActions - 4) `data` attributes", field: "data")
         }
-        do {
-            try await session.transactWrite(actions)
-        } catch StoreError.conditionFailed {
-            throw AMEError.conflict("`\(entity.name)` `\(key)` was changed by another request; read it again and retry")
-        }
+        try await commit(actions, entity: entity, key: key)
         return model
     }
 
@@ -137,9 +133,22 @@ struct WritePath {
         let updatedBy = arguments["updatedBy"]?.stringValue ?? existing["updated_by"]?.stringValue ?? "unknown"
         actions.append(
             history(entity: entity, id: key, log: "delete", diff: [:], updatedBy: updatedBy, now: engine.clock()))
+        try await commit(actions, entity: entity, key: key)
+    }
+
+    /// Commits a write's actions; the audit record is always the last one.
+    private func commit(_ actions: [WriteAction], entity: EntityDefinition, key: String) async throws {
         do {
             try await session.transactWrite(actions)
         } catch StoreError.conditionFailed {
+            // A transaction resent after a lost response fails its own conditions when its first
+            // attempt did commit. The audit record is unique to this write and tells the two apart.
+            if case .put(let table, let record, _)? = actions.last,
+                let sort = record[RuntimeTables.activityHistoryKey]?.stringValue,
+                try await session.getItem(table: table, key: ItemKey(partition: tenant.partitionKey, sort: sort)) != nil
+            {
+                return
+            }
             throw AMEError.conflict("`\(entity.name)` `\(key)` was changed by another request; read it again and retry")
         }
     }

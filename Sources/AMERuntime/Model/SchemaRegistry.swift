@@ -6,7 +6,7 @@ public struct SchemaRegistry: Sendable {
     /// The GraphQL SDL of the whole API.
     public let sdl: String
     /// The physical table name prefix (`ame-` by default).
-    public let tablePrefix: String
+    public private(set) var tablePrefix: String
     public let entities: [EntityDefinition]
     /// A hash of the schema, for cache keys that must change when the schema does.
     public let schemaVersion: String
@@ -16,6 +16,13 @@ public struct SchemaRegistry: Sendable {
         self.tablePrefix = tablePrefix
         self.entities = entities
         self.schemaVersion = schemaVersion
+    }
+
+    /// The same schema with another table prefix (`AME_TABLE_PREFIX`).
+    public func withTablePrefix(_ prefix: String) -> SchemaRegistry {
+        var copy = self
+        copy.tablePrefix = prefix
+        return copy
     }
 
     public func entity(named name: String) -> EntityDefinition? {

@@ -1,8 +1,10 @@
+import Metrics
 import Synchronization
 
 /// The store as one request sees it: every call is counted (`storeCalls`, `itemsRead`) for the
-/// response's `extensions.cost`, and batch reads larger than DynamoDB's limit are split into
-/// chunks sent concurrently.
+/// response's `extensions.cost` and, by operation, in the process metrics
+/// (`ame_store_requests_total`, `ame_store_request_duration_seconds`); batch reads larger than
+/// DynamoDB's limit are split into chunks sent concurrently.
 public final class StoreSession: Sendable {
     public let store: any Store
     private let state = Mutex(Counters())
@@ -22,19 +24,30 @@ public final class StoreSession: Sendable {
 
     public var counters: Counters { state.withLock { $0 } }
 
-    private func count(_ operation: String, items: Int, batchSize: Int? = nil) {
-        state.withLock {
-            $0.storeCalls += 1
-            $0.itemsRead += items
-            $0.callsByOperation[operation, default: 0] += 1
-            if let batchSize { $0.batchSizes.append(batchSize) }
+    /// Runs one store request, counting it (failed ones too) and the items it returned.
+    private func measured<T>(
+        _ operation: String, batchSize: Int? = nil, items: (T) -> Int, _ request: () async throws -> T
+    ) async throws -> T {
+        let start = ContinuousClock.now
+        var returned = 0
+        defer {
+            StoreMetrics.record(operation, duration: ContinuousClock.now - start)
+            state.withLock {
+                $0.storeCalls += 1
+                $0.itemsRead += returned
+                $0.callsByOperation[operation, default: 0] += 1
+                if let batchSize { $0.batchSizes.append(batchSize) }
+            }
         }
+        let result = try await request()
+        returned = items(result)
+        return result
     }
 
     public func getItem(table: String, key: ItemKey) async throws -> Item? {
-        let item = try await store.getItem(table: table, key: key)
-        count("GetItem", items: item == nil ? 0 : 1)
-        return item
+        try await measured("GetItem", items: { $0 == nil ? 0 : 1 }) {
+            try await store.getItem(table: table, key: key)
+        }
     }
 
     /// Reads any number of keys: deduplicated, chunked at ``StoreLimits/batchGetKeys``, chunks
@@ -45,17 +58,17 @@ public final class StoreSession: Sendable {
         guard !unique.isEmpty else { return [:] }
         let chunkSize = StoreLimits.batchGetKeys
         if unique.count <= chunkSize {
-            let items = try await store.batchGetItem(unique)
-            count("BatchGetItem", items: items.count, batchSize: unique.count)
-            return items
+            return try await measured("BatchGetItem", batchSize: unique.count, items: \.count) {
+                try await store.batchGetItem(unique)
+            }
         }
         return try await withThrowingTaskGroup(of: [TableKey: Item].self) { group in
             for start in stride(from: 0, to: unique.count, by: chunkSize) {
                 let chunk = Array(unique[start..<min(start + chunkSize, unique.count)])
                 group.addTask {
-                    let items = try await self.store.batchGetItem(chunk)
-                    self.count("BatchGetItem", items: items.count, batchSize: chunk.count)
-                    return items
+                    try await self.measured("BatchGetItem", batchSize: chunk.count, items: \.count) {
+                        try await self.store.batchGetItem(chunk)
+                    }
                 }
             }
             var result: [TableKey: Item] = Dictionary(minimumCapacity: unique.count)
@@ -65,13 +78,19 @@ public final class StoreSession: Sendable {
     }
 
     public func query(_ request: QueryRequest) async throws -> QueryPage {
-        let page = try await store.query(request)
-        count("Query", items: page.items.count)
-        return page
+        try await measured("Query", items: \.items.count) { try await store.query(request) }
     }
 
     public func transactWrite(_ actions: [WriteAction]) async throws {
-        try await store.transactWriteItems(actions)
-        count("TransactWriteItems", items: 0)
+        try await measured("TransactWriteItems", items: { _ in 0 }) { try await store.transactWriteItems(actions) }
+    }
+}
+
+/// Process-wide store metrics by operation, through swift-metrics (exported by the server).
+enum StoreMetrics {
+    static func record(_ operation: String, duration: Duration) {
+        let dimensions = [("operation", operation)]
+        Counter(label: "ame_store_requests_total", dimensions: dimensions).increment()
+        Metrics.Timer(label: "ame_store_request_duration_seconds", dimensions: dimensions).record(duration: duration)
     }
 }

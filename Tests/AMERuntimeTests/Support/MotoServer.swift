@@ -1,0 +1,125 @@
+import AMERuntime
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A real DynamoDB-API server (`moto_server`, from pip `moto[server]`) on a free loopback port,
+/// started once per test process and stopped when the process ends.
+///
+/// Without `AME_REQUIRE_INTEGRATION=1`, tests that need it are skipped (and say so) when
+/// `moto_server` is not installed; with it, they fail.
+actor MotoServer {
+    static let shared = MotoServer()
+
+    static var integrationRequired: Bool { ProcessInfo.processInfo.environment["AME_REQUIRE_INTEGRATION"] == "1" }
+
+    struct Unavailable: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    private var startup: Task<URL?, Error>?
+
+    /// The server's endpoint, starting it on first use (once, however many tests ask at the same
+    /// time); `nil` when `moto_server` is not installed and integration tests are not required.
+    func start() async throws -> URL? {
+        if let startup { return try await startup.value }
+        let task = Task { try await Self.launch() }
+        startup = task
+        return try await task.value
+    }
+
+    private static func launch() async throws -> URL? {
+        guard let executable = Self.find("moto_server") else {
+            let message = "moto_server is not installed (pip install 'moto[server]')"
+            if Self.integrationRequired { throw Unavailable(description: message) }
+            print("DynamoDB tests skipped: \(message); set AME_REQUIRE_INTEGRATION=1 to require them")
+            return nil
+        }
+        let port = try FreePort.find()
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("moto-\(port).log").path
+        // A watchdog shell ties the server's life to this test process, so it never outlives it.
+        // Launchers such as pyenv's shims may fork, so the server's children are stopped too; and
+        // SIGKILL, because a child can inherit a blocked SIGTERM from the test runner.
+        let script = """
+            "$0" -H 127.0.0.1 -p "$1" > "$2" 2>&1 &
+            server=$!
+            while kill -0 "$3" 2>/dev/null; do sleep 1; done
+            kill -KILL $(pgrep -P "$server") "$server" 2>/dev/null
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", script, executable, String(port), log, String(getpid())]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let url = URL(string: "http://127.0.0.1:\(port)")!
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if FreePort.isListening(port) { return url }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw Unavailable(description: "moto_server did not start on port \(port) (see \(log))")
+    }
+
+    static func find(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for folder in path.split(separator: ":") {
+            let candidate = "\(folder)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// A store talking to the server, with short retry deadlines for tests.
+    static func store(endpoint: URL, tables: [TableDefinition]) -> DynamoDBStore {
+        DynamoDBStore(
+            configuration: DynamoDBConfiguration(
+                endpoint: endpoint, region: "us-east-1",
+                credentials: AWSCredentials(accessKeyId: "testing", secretAccessKey: "testing"),
+                retry: RetryPolicy(deadline: .seconds(5), attemptTimeout: .seconds(5))),
+            tables: tables)
+    }
+}
+
+/// Loopback ports for servers the tests start.
+enum FreePort {
+    /// A port that was free a moment ago (bound to 127.0.0.1:0, then released).
+    static func find() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw MotoServer.Unavailable(description: "socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        guard bound == 0 else { throw MotoServer.Unavailable(description: "bind() failed") }
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard named == 0 else { throw MotoServer.Unavailable(description: "getsockname() failed") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Whether something accepts connections on 127.0.0.1:`port`.
+    static func isListening(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        return result == 0
+    }
+}
