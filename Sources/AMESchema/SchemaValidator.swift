@@ -251,12 +251,27 @@ struct SchemaValidator {
     }
 
     private mutating func checkIndexes(_ entity: Entity) {
+        // DynamoDB's limits per table.
+        let localCount = entity.indexes.filter { !$0.global }.count
+        let globalCount = entity.indexes.count - localCount
+        if localCount > 5 || globalCount > 20, let index = entity.indexes.last {
+            report(
+                positions["entity", entity.name, "index", index.name], file: entity.sourceFile,
+                "entity `\(entity.name)` declares \(localCount) local and \(globalCount) global indexes; DynamoDB allows 5 and 20",
+                "remove indexes, or make some of them global")
+        }
         var seen = Set<String>()
         for index in entity.indexes {
             let position = positions["entity", entity.name, "index", index.name]
             if !seen.insert(index.name).inserted {
                 report(
                     position, file: entity.sourceFile, "index `\(index.name)` is declared twice", "rename one of them")
+            }
+            if !index.global && index.sort == entity.key {
+                report(
+                    position, file: entity.sourceFile,
+                    "local index `\(index.name)` is sorted by the key `\(entity.key)`, as the table already is",
+                    "remove the index, or sort it by another field")
             }
             if !index.global && index.projection != .all {
                 report(

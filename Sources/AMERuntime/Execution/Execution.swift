@@ -477,12 +477,7 @@ final class Execution {
                 let index = level.query { session in
                     let page = try await session.query(request)
                     var total: Int?
-                    if wantsTotal {
-                        var countRequest = request
-                        countRequest.countOnly = true
-                        countRequest.exclusiveStartKey = nil
-                        total = try await session.query(countRequest).count
-                    }
+                    if wantsTotal { total = try await session.count(request) }
                     return QueryOutcome(items: page.items, lastEvaluatedKey: page.lastEvaluatedKey, total: total)
                 }
                 let object = entry.object

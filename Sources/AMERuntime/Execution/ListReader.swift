@@ -99,18 +99,18 @@ struct ListReader: Sendable {
     }
 
     private func count(_ session: StoreSession) async throws -> Int {
+        let request = QueryRequest(
+            table: table, index: index, partition: .string(partition), sortCondition: sortCondition)
+        guard !filters.isEmpty else { return try await session.count(request) }
+        // Filters on unindexed fields: count the matches while reading.
         var total = 0
         var cursor: Item?
         repeat {
-            let page = try await session.query(
-                QueryRequest(
-                    table: table, index: index, partition: .string(partition), sortCondition: sortCondition,
-                    exclusiveStartKey: cursor, countOnly: filters.isEmpty
-                )
-            )
-            if filters.isEmpty { return page.count }
-            total += page.items.filter(matches).count
-            cursor = page.lastEvaluatedKey
+            var page = request
+            page.exclusiveStartKey = cursor
+            let result = try await session.query(page)
+            total += result.items.filter(matches).count
+            cursor = result.lastEvaluatedKey
         } while cursor != nil
         return total
     }

@@ -81,6 +81,20 @@ public final class StoreSession: Sendable {
         try await measured("Query", items: \.items.count) { try await store.query(request) }
     }
 
+    /// Counts the items matching a Query, page by page (DynamoDB counts at most 1 MB per request).
+    public func count(_ request: QueryRequest) async throws -> Int {
+        var request = request
+        request.countOnly = true
+        request.exclusiveStartKey = nil
+        var total = 0
+        repeat {
+            let page = try await query(request)
+            total += page.count
+            request.exclusiveStartKey = page.lastEvaluatedKey
+        } while request.exclusiveStartKey != nil
+        return total
+    }
+
     public func transactWrite(_ actions: [WriteAction]) async throws {
         try await measured("TransactWriteItems", items: { _ in 0 }) { try await store.transactWriteItems(actions) }
     }
