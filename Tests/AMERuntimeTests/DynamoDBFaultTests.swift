@@ -65,6 +65,33 @@ import Testing
         try await FaultProxy.queue(proxy, [], reset: true)
     }
 
+    @Test func batchWritesCompleteThroughUnprocessedItemsAndThrottling() async throws {
+        guard let (engine, proxy) = try await Self.engine() else { return }
+        let table = engine.registry.physicalTable("places")
+        try await FaultProxy.queue(
+            proxy,
+            [
+                ("unprocessed", "BatchWriteItem"), ("throttle", "BatchWriteItem"), ("unprocessed", "BatchWriteItem"),
+                ("drop", "BatchWriteItem"),
+            ])
+        let session = StoreSession(store: engine.store)
+        let requests = (0..<60).map { number in
+            BatchWriteRequest.put(
+                table: table,
+                item: [
+                    tenantAttribute: .string(Self.tenant.partitionKey), "place_uuid": .string("bulk-\(number)"),
+                    "business_name": .string("Bulk \(number)"),
+                ])
+        }
+        try await session.batchWrite(requests)
+        #expect(session.counters.callsByOperation["BatchWriteItem"] == 3)
+        let stored = try await session.count(
+            QueryRequest(
+                table: table, partition: .string(Self.tenant.partitionKey), sortCondition: .beginsWith("bulk-")))
+        #expect(stored == 60)
+        #expect(try await FaultProxy.stats(proxy)["faults_left"] == 0)
+    }
+
     @Test(arguments: ["throttle", "error500", "drop", "drop-after"])
     func aWriteThroughAFaultIsAppliedExactlyOnce(_ fault: String) async throws {
         guard let (engine, proxy) = try await Self.engine() else { return }

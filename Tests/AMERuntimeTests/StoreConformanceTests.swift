@@ -165,6 +165,20 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.allCases)
+    func batchWritesPutAndDeleteAndRefuseMoreThanTwentyFive(_ backend: StoreBackend) async throws {
+        guard let context = try await Context(backend) else { return }
+        try await context.put(context.thing("old"))
+        try await context.store.batchWriteItem(
+            (0..<24).map { .put(table: context.table, item: context.thing("w\($0)", color: "green")) } + [
+                .delete(table: context.table, key: context.key("old").key)
+            ])
+        #expect(try await context.ids(context.query(index: "color-index", .equals("green"))).count == 24)
+        #expect(try await context.store.getItem(table: context.table, key: context.key("old").key) == nil)
+        let tooMany = (0..<26).map { BatchWriteRequest.put(table: context.table, item: context.thing("x\($0)")) }
+        await #expect(throws: StoreError.self) { try await context.store.batchWriteItem(tooMany) }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
     func replacingAnItemMovesItsIndexEntries(_ backend: StoreBackend) async throws {
         guard let context = try await Context(backend) else { return }
         try await context.put(context.thing("a", color: "red"))
@@ -196,6 +210,43 @@ import Testing
         await #expect(throws: StoreError.unknownTable("nope")) {
             _ = try await context.store.getItem(table: "nope", key: ItemKey(partition: "p", sort: "s"))
         }
+    }
+
+    @Test func embeddedReadsRunConcurrentlyWithWritesAndSeeEveryCommit() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ame-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try SQLiteStore(path: folder.appendingPathComponent("ame.sqlite").path)
+        try await store.createTable(Self.definition)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for writer in 0..<4 {
+                group.addTask {
+                    for number in 0..<25 {
+                        let id = "w\(writer)-\(number)"
+                        try await store.transactWriteItems([
+                            .put(
+                                table: "things", item: [tenantAttribute: "t#default", "id": .string(id)], condition: nil
+                            )
+                        ])
+                        // A read right after the commit, on any reader connection, sees it.
+                        let item = try await store.getItem(
+                            table: "things", key: ItemKey(partition: "t#default", sort: id))
+                        #expect(item != nil, "\(id) not visible after its commit")
+                    }
+                }
+            }
+            for _ in 0..<4 {
+                group.addTask {
+                    for _ in 0..<25 {
+                        _ = try await store.query(
+                            QueryRequest(table: "things", partition: "t#default", countOnly: true))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let total = try await store.query(QueryRequest(table: "things", partition: "t#default", countOnly: true))
+        #expect(total.count == 100)
     }
 
     @Test func embeddedItemsSurviveReopeningTheFile() async throws {

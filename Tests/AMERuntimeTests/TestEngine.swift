@@ -31,10 +31,3 @@ struct TestEngine {
 extension GraphQLResponse {
     var errorCodes: [String] { errors.map(\.error.code) }
 }
-
-extension JSONValue {
-    var arrayValue: [JSONValue] {
-        if case .array(let elements) = self { return elements }
-        return []
-    }
-}

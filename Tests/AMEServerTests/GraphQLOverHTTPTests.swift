@@ -116,11 +116,6 @@ import Testing
 }
 
 extension JSONValue {
-    var arrayValue: [JSONValue] {
-        if case .array(let elements) = self { return elements }
-        return []
-    }
-
     subscript(index: Int) -> JSONValue? {
         let elements = arrayValue
         return elements.indices.contains(index) ? elements[index] : nil

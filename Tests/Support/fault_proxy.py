@@ -12,7 +12,8 @@ the next request for its target (any target when "target" is absent):
   error500     answer 500 InternalServerError without forwarding
   drop         close the connection without forwarding or answering
   drop-after   forward, then close the connection without answering (the server applied it)
-  unprocessed  BatchGetItem: answer half of the keys (at least one) as UnprocessedKeys, forward the rest
+  unprocessed  BatchGetItem / BatchWriteItem: answer half of the keys or requests (at least one) as
+               UnprocessedKeys / UnprocessedItems, forward the rest
 
 GET /__stats answers {"requests": {target: count}, "faults_left": n}. The proxy exits when
 PARENT_PID does, so it never outlives the test run that started it.
@@ -100,6 +101,21 @@ class Handler(BaseHTTPRequestHandler):
         elif fault == "drop-after":
             self.forward(body)
             self.drop()
+        elif fault == "unprocessed" and target == "BatchWriteItem":
+            request = json.loads(body)
+            forwarded, unprocessed = {}, {}
+            for table, entries in request["RequestItems"].items():
+                half = max(1, len(entries) // 2)
+                unprocessed[table] = entries[:half]
+                if entries[half:]:
+                    forwarded[table] = entries[half:]
+            if forwarded:
+                status, response = self.forward(json.dumps({"RequestItems": forwarded}).encode())
+                payload = json.loads(response)
+            else:
+                status, payload = 200, {}
+            payload["UnprocessedItems"] = unprocessed
+            self.answer(status, payload)
         elif fault == "unprocessed" and target == "BatchGetItem":
             request = json.loads(body)
             forwarded, unprocessed = {}, {}

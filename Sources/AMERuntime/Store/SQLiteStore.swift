@@ -1,3 +1,4 @@
+import NIOPosix
 import Synchronization
 
 /// The embedded store: SQLite on local disk (WAL, synchronous commits) or in memory for tests.
@@ -5,8 +6,18 @@ import Synchronization
 /// Items live in one `items` table keyed by (table, partition, sort) with a compact binary body;
 /// each secondary index is materialised in `index_entries` in the same transaction as the write,
 /// so index reads are always consistent with the table.
+///
+/// One connection writes; reads of a file-backed store go to a pool of reader connections, which
+/// WAL lets run while a write is in progress. SQLite's blocking calls run on NIO's thread pool,
+/// never on the concurrency runtime's threads.
 public final class SQLiteStore: Store {
     private let state: Mutex<State>
+    private let readers: [ReaderConnection]
+    private let nextReader = Atomic<Int>(0)
+    private let threads = NIOThreadPool.singleton
+
+    /// How many reader connections a file-backed store opens.
+    public static let readerCount = 4
 
     private struct State: ~Copyable {
         let connection: SQLiteConnection
@@ -14,7 +25,11 @@ public final class SQLiteStore: Store {
     }
 
     /// Opens (creating if needed) the store in the file at `path`, or in memory when `path` is nil.
-    public init(path: String?) throws {
+    public convenience init(path: String?) throws {
+        try self.init(path: path, readers: path == nil ? 0 : Self.readerCount)
+    }
+
+    init(path: String?, readers readerCount: Int) throws {
         let connection = try SQLiteConnection(path: path ?? ":memory:")
         if path != nil {
             try connection.execute("PRAGMA journal_mode=WAL")
@@ -40,12 +55,35 @@ public final class SQLiteStore: Store {
             tables[definition.name] = definition
         }
         state = Mutex(State(connection: connection, tables: tables))
+        readers = try (0..<readerCount).map { _ in
+            let reader = try SQLiteConnection(path: path!)
+            try reader.execute("PRAGMA query_only=1")
+            return ReaderConnection(reader)
+        }
+    }
+
+    /// Runs a read on a reader connection (the writer's for an in-memory store), off the
+    /// concurrency runtime's threads.
+    private func read<T: Sendable>(
+        _ body: @escaping @Sendable (SQLiteConnection, [String: TableDefinition]) throws -> T
+    ) async throws -> T {
+        try await threads.runIfActive { [self] in
+            let tables = state.withLock { $0.tables }
+            if readers.isEmpty { return try state.withLock { try body($0.connection, tables) } }
+            let index = nextReader.wrappingAdd(1, ordering: .relaxed).oldValue % readers.count
+            return try readers[index].connection.withLock { try body($0, tables) }
+        }
+    }
+
+    /// Runs a write on the writer connection, off the concurrency runtime's threads.
+    private func write<T: Sendable>(_ body: @escaping @Sendable (inout State) throws -> T) async throws -> T {
+        try await threads.runIfActive { [self] in try state.withLock { try body(&$0) } }
     }
 
     // MARK: Tables
 
     public func createTable(_ table: TableDefinition) async throws {
-        try state.withLock { state in
+        try await write { state in
             if state.tables[table.name] == table { return }
             if let existing = state.tables[table.name] {
                 // Indexes added to the schema are built from the existing items.
@@ -78,7 +116,7 @@ public final class SQLiteStore: Store {
     }
 
     public func deleteTable(named name: String) async throws {
-        try state.withLock { state in
+        try await write { state in
             try state.connection.execute("BEGIN IMMEDIATE")
             do {
                 try state.connection.run("DELETE FROM items WHERE tbl = ?", [.text(name)])
@@ -100,9 +138,9 @@ public final class SQLiteStore: Store {
     // MARK: Reads
 
     public func getItem(table: String, key: ItemKey) async throws -> Item? {
-        try state.withLock { state in
-            guard state.tables[table] != nil else { throw StoreError.unknownTable(table) }
-            return try Self.read(table: table, key: key, connection: state.connection)
+        try await read { connection, tables in
+            guard tables[table] != nil else { throw StoreError.unknownTable(table) }
+            return try Self.read(table: table, key: key, connection: connection)
         }
     }
 
@@ -114,11 +152,11 @@ public final class SQLiteStore: Store {
         guard Set(keys).count == keys.count else {
             throw StoreError.invalidRequest("BatchGetItem keys must be distinct")
         }
-        return try state.withLock { state in
+        return try await read { connection, tables in
             var result: [TableKey: Item] = Dictionary(minimumCapacity: keys.count)
             for key in keys {
-                guard state.tables[key.table] != nil else { throw StoreError.unknownTable(key.table) }
-                if let item = try Self.read(table: key.table, key: key.key, connection: state.connection) {
+                guard tables[key.table] != nil else { throw StoreError.unknownTable(key.table) }
+                if let item = try Self.read(table: key.table, key: key.key, connection: connection) {
                     result[key] = item
                 }
             }
@@ -139,15 +177,15 @@ public final class SQLiteStore: Store {
 
     public func query(_ request: QueryRequest) async throws -> QueryPage {
         guard request.limit > 0 else { throw StoreError.invalidRequest("Query limit must be positive") }
-        return try state.withLock { state in
-            guard let table = state.tables[request.table] else { throw StoreError.unknownTable(request.table) }
+        return try await read { connection, tables in
+            guard let table = tables[request.table] else { throw StoreError.unknownTable(request.table) }
             if let indexName = request.index {
                 guard let index = table.index(named: indexName) else {
                     throw StoreError.unknownIndex(table: request.table, index: indexName)
                 }
-                return try Self.queryIndex(request, table: table, index: index, connection: state.connection)
+                return try Self.queryIndex(request, table: table, index: index, connection: connection)
             }
-            return try Self.queryTable(request, table: table, connection: state.connection)
+            return try Self.queryTable(request, table: table, connection: connection)
         }
     }
 
@@ -298,7 +336,7 @@ public final class SQLiteStore: Store {
                 "a transaction takes at most \(StoreLimits.transactionActions) actions, got \(actions.count)"
             )
         }
-        try state.withLock { state in
+        try await write { state in
             var resolved: [(TableDefinition, ItemKey)] = []
             for action in actions {
                 guard let table = state.tables[action.table] else { throw StoreError.unknownTable(action.table) }
@@ -346,6 +384,21 @@ public final class SQLiteStore: Store {
                 throw error
             }
         }
+    }
+
+    public func batchWriteItem(_ requests: [BatchWriteRequest]) async throws {
+        guard requests.count <= StoreLimits.batchWriteItems else {
+            throw StoreError.invalidRequest(
+                "BatchWriteItem takes at most \(StoreLimits.batchWriteItems) requests, got \(requests.count)")
+        }
+        // The embedded store applies a batch atomically, which is more than BatchWriteItem promises.
+        try await transactWriteItems(
+            requests.map { request in
+                switch request {
+                case .put(let table, let item): .put(table: table, item: item, condition: nil)
+                case .delete(let table, let key): .delete(table: table, key: key, condition: nil)
+                }
+            })
     }
 
     private static func key(of action: WriteAction, table: TableDefinition) throws -> ItemKey {
@@ -400,6 +453,15 @@ public final class SQLiteStore: Store {
                 [.text(table.name), .text(index.name), .text(indexPartition), sortValue, .text(partition), .text(sort)]
             )
         }
+    }
+}
+
+/// A reader connection and its lock (an array cannot hold a `Mutex` itself).
+private final class ReaderConnection: Sendable {
+    let connection: Mutex<SQLiteConnection>
+
+    init(_ connection: sending SQLiteConnection) {
+        self.connection = Mutex(connection)
     }
 }
 

@@ -20,12 +20,28 @@ public protocol Store: Sendable {
     func query(_ request: QueryRequest) async throws -> QueryPage
     /// TransactWriteItems: all of `actions` apply, or none (at most ``StoreLimits/transactionActions``).
     func transactWriteItems(_ actions: [WriteAction]) async throws
+    /// BatchWriteItem: unconditional puts and deletes (at most ``StoreLimits/batchWriteItems``),
+    /// each applied when this returns; for bulk loads, without the guarantees of a transaction.
+    func batchWriteItem(_ requests: [BatchWriteRequest]) async throws
+}
+
+/// One put or delete of a BatchWriteItem.
+public enum BatchWriteRequest: Sendable {
+    case put(table: String, item: Item)
+    case delete(table: String, key: ItemKey)
+
+    public var table: String {
+        switch self {
+        case .put(let table, _), .delete(let table, _): table
+        }
+    }
 }
 
 /// DynamoDB's request limits, which every backend enforces alike.
 public enum StoreLimits {
     public static let batchGetKeys = 100
     public static let transactionActions = 100
+    public static let batchWriteItems = 25
     public static let queryPageItems = 1000
 }
 

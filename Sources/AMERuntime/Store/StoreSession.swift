@@ -95,6 +95,23 @@ public final class StoreSession: Sendable {
         return total
     }
 
+    /// Writes any number of puts and deletes: chunked at ``StoreLimits/batchWriteItems``, chunks
+    /// issued concurrently.
+    public func batchWrite(_ requests: [BatchWriteRequest]) async throws {
+        let chunkSize = StoreLimits.batchWriteItems
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for start in stride(from: 0, to: requests.count, by: chunkSize) {
+                let chunk = Array(requests[start..<min(start + chunkSize, requests.count)])
+                group.addTask {
+                    try await self.measured("BatchWriteItem", items: { _ in 0 }) {
+                        try await self.store.batchWriteItem(chunk)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
     public func transactWrite(_ actions: [WriteAction]) async throws {
         try await measured("TransactWriteItems", items: { _ in 0 }) { try await store.transactWriteItems(actions) }
     }

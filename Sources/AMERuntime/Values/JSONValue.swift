@@ -28,6 +28,12 @@ public enum JSONValue: Sendable, Equatable {
         }
     }
 
+    /// The elements of an array; empty for anything else.
+    public var arrayValue: [JSONValue] {
+        if case .array(let elements) = self { return elements }
+        return []
+    }
+
     public var isNull: Bool {
         if case .null = self { return true }
         return false

@@ -336,6 +336,47 @@ public final class DynamoDBStore: Store {
         }
     }
 
+    public func batchWriteItem(_ requests: [BatchWriteRequest]) async throws {
+        guard !requests.isEmpty else { return }
+        guard requests.count <= StoreLimits.batchWriteItems else {
+            throw StoreError.invalidRequest(
+                "BatchWriteItem takes at most \(StoreLimits.batchWriteItems) requests, got \(requests.count)")
+        }
+        var pending = JSONObject()
+        for request in requests {
+            let table = try definition(request.table)
+            let entry: JSONValue =
+                switch request {
+                case .put(_, let item): ["PutRequest": ["Item": AttributeValueJSON.encode(item)]]
+                case .delete(_, let key): ["DeleteRequest": ["Key": keyJSON(key, table: table)]]
+                }
+            var list = pending[request.table]?.arrayValue ?? []
+            list.append(entry)
+            pending[request.table] = .array(list)
+        }
+        let clock = ContinuousClock()
+        let deadline = clock.now + client.configuration.retry.deadline
+        var attempt = 0
+        // Requests DynamoDB leaves in UnprocessedItems are sent again until none is left.
+        while !pending.isEmpty {
+            attempt += 1
+            let response = try await call("BatchWriteItem", ["RequestItems": .object(pending)])
+            pending = JSONObject()
+            if case .object(let unprocessed)? = response["UnprocessedItems"] {
+                for (table, entries) in unprocessed.pairs where !(entries.arrayValue.isEmpty) {
+                    pending[table] = entries
+                }
+            }
+            if pending.isEmpty { break }
+            let pause = client.configuration.retry.delay(attempt: attempt)
+            guard clock.now + pause < deadline else {
+                let count = pending.values.reduce(0) { $0 + $1.arrayValue.count }
+                throw StoreError.unavailable("BatchWriteItem left \(count) requests unprocessed until the deadline")
+            }
+            try await Task.sleep(for: pause)
+        }
+    }
+
     /// Adds a ``WriteCondition`` as a ConditionExpression with its names and values.
     static func add(_ condition: WriteCondition, to object: inout JSONObject, table: TableDefinition) {
         var names = JSONObject()
