@@ -145,13 +145,7 @@ public final class SQLiteStore: Store {
     }
 
     public func batchGetItem(_ keys: [TableKey]) async throws -> [TableKey: Item] {
-        guard keys.count <= StoreLimits.batchGetKeys else {
-            throw StoreError.invalidRequest(
-                "BatchGetItem takes at most \(StoreLimits.batchGetKeys) keys, got \(keys.count)")
-        }
-        guard Set(keys).count == keys.count else {
-            throw StoreError.invalidRequest("BatchGetItem keys must be distinct")
-        }
+        try StoreLimits.checkBatchGet(keys)
         return try await read { connection, tables in
             var result: [TableKey: Item] = Dictionary(minimumCapacity: keys.count)
             for key in keys {
@@ -331,11 +325,7 @@ public final class SQLiteStore: Store {
 
     public func transactWriteItems(_ actions: [WriteAction]) async throws {
         guard !actions.isEmpty else { return }
-        guard actions.count <= StoreLimits.transactionActions else {
-            throw StoreError.invalidRequest(
-                "a transaction takes at most \(StoreLimits.transactionActions) actions, got \(actions.count)"
-            )
-        }
+        try StoreLimits.checkTransaction(actions)
         try await write { state in
             var resolved: [(TableDefinition, ItemKey)] = []
             for action in actions {
@@ -387,10 +377,7 @@ public final class SQLiteStore: Store {
     }
 
     public func batchWriteItem(_ requests: [BatchWriteRequest]) async throws {
-        guard requests.count <= StoreLimits.batchWriteItems else {
-            throw StoreError.invalidRequest(
-                "BatchWriteItem takes at most \(StoreLimits.batchWriteItems) requests, got \(requests.count)")
-        }
+        try StoreLimits.checkBatchWrite(requests)
         // The embedded store applies a batch atomically, which is more than BatchWriteItem promises.
         try await transactWriteItems(
             requests.map { request in

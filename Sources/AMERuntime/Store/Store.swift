@@ -43,6 +43,32 @@ public enum StoreLimits {
     public static let transactionActions = 100
     public static let batchWriteItems = 25
     public static let queryPageItems = 1000
+
+    /// Refuses a BatchGetItem DynamoDB would refuse: too many keys, or the same key twice.
+    static func checkBatchGet(_ keys: [TableKey]) throws(StoreError) {
+        guard keys.count <= batchGetKeys else {
+            throw StoreError.invalidRequest("BatchGetItem takes at most \(batchGetKeys) keys, got \(keys.count)")
+        }
+        guard Set(keys).count == keys.count else {
+            throw StoreError.invalidRequest("BatchGetItem keys must be distinct")
+        }
+    }
+
+    /// Refuses a BatchWriteItem with more than ``batchWriteItems`` requests.
+    static func checkBatchWrite(_ requests: [BatchWriteRequest]) throws(StoreError) {
+        guard requests.count <= batchWriteItems else {
+            throw StoreError.invalidRequest(
+                "BatchWriteItem takes at most \(batchWriteItems) requests, got \(requests.count)")
+        }
+    }
+
+    /// Refuses a transaction with more than ``transactionActions`` actions.
+    static func checkTransaction(_ actions: [WriteAction]) throws(StoreError) {
+        guard actions.count <= transactionActions else {
+            throw StoreError.invalidRequest(
+                "a transaction takes at most \(transactionActions) actions, got \(actions.count)")
+        }
+    }
 }
 
 /// The attribute that holds the tenant partition key in every table.

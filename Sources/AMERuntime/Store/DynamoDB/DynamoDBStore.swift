@@ -154,13 +154,7 @@ public final class DynamoDBStore: Store {
     }
 
     public func batchGetItem(_ keys: [TableKey]) async throws -> [TableKey: Item] {
-        guard keys.count <= StoreLimits.batchGetKeys else {
-            throw StoreError.invalidRequest(
-                "BatchGetItem takes at most \(StoreLimits.batchGetKeys) keys, got \(keys.count)")
-        }
-        guard Set(keys).count == keys.count else {
-            throw StoreError.invalidRequest("BatchGetItem keys must be distinct")
-        }
+        try StoreLimits.checkBatchGet(keys)
         var pending: [String: [ItemKey]] = [:]
         for key in keys { pending[key.table, default: []].append(key.key) }
         let definitions = try Dictionary(uniqueKeysWithValues: pending.keys.map { ($0, try definition($0)) })
@@ -293,10 +287,7 @@ public final class DynamoDBStore: Store {
 
     public func transactWriteItems(_ actions: [WriteAction]) async throws {
         guard !actions.isEmpty else { return }
-        guard actions.count <= StoreLimits.transactionActions else {
-            throw StoreError.invalidRequest(
-                "a transaction takes at most \(StoreLimits.transactionActions) actions, got \(actions.count)")
-        }
+        try StoreLimits.checkTransaction(actions)
         var items: [JSONValue] = []
         for action in actions {
             let table = try definition(action.table)
@@ -338,10 +329,7 @@ public final class DynamoDBStore: Store {
 
     public func batchWriteItem(_ requests: [BatchWriteRequest]) async throws {
         guard !requests.isEmpty else { return }
-        guard requests.count <= StoreLimits.batchWriteItems else {
-            throw StoreError.invalidRequest(
-                "BatchWriteItem takes at most \(StoreLimits.batchWriteItems) requests, got \(requests.count)")
-        }
+        try StoreLimits.checkBatchWrite(requests)
         var pending = JSONObject()
         for request in requests {
             let table = try definition(request.table)
