@@ -24,7 +24,8 @@ mkdir -p "$work/pkg"
 cd "$work/pkg"
 
 build() { swift build --scratch-path "$scratch" --product ame 2>&1 | tail -n 3; }
-ame() { "$(swift build --scratch-path "$scratch" --show-bin-path)/ame" "$@"; }
+bin=$(swift build --scratch-path "$scratch" --show-bin-path)
+ame() { "$bin/ame" "$@"; }
 
 say "adding schema/campaign.yaml"
 cat > schema/campaign.yaml <<'YAML'
@@ -47,7 +48,8 @@ ame schema | grep -q 'campaignList(' || { say "FAIL: campaignList missing from t
 
 data="$work/data"
 ame seed --data-dir "$data" --endpoint-id roundtrip --corporations 1 --places 0 --contacts 0 --requests 0
-ame serve --data-dir "$data" --host 127.0.0.1 --port 0 > "$work/serve.log" 2>&1 &
+# Started directly (not through the `ame` function) so that `$!` is the server itself.
+"$bin/ame" serve --data-dir "$data" --host 127.0.0.1 --port 0 > "$work/serve.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do grep -q 'serving GraphQL on' "$work/serve.log" && break; sleep 0.1; done
 url=$(grep -o 'http://127.0.0.1:[0-9]*/graphql' "$work/serve.log" | head -n 1)
