@@ -44,10 +44,10 @@ import Testing
     }
 
     @Test func deleteRemovesTheRowAndASecondDeleteIsNotFound() async throws {
-        let test = try await TestEngine(seed: nil)
+        let test = try await TestEngine(seed: SampleData(corporations: 0, places: 1, contacts: 0, requests: 0))
         let insert = await test.run(
-            "mutation { insertUpdateContactProfile(email: \"a@example.com\", placeUuid: \"p\", data: {tier: \"gold\"}, updatedBy: \"x\") { contactProfile { contactUuid data } } }"
-        )
+            "mutation($p: ID!) { insertUpdateContactProfile(email: \"a@example.com\", placeUuid: $p, data: {tier: \"gold\"}, updatedBy: \"x\") { contactProfile { contactUuid data } } }",
+            variables: ["p": .string(test.keys.places[0])])
         let key = try #require(
             insert.data?["insertUpdateContactProfile"]?["contactProfile"]?["contactUuid"]?.stringValue)
         #expect(insert.data?["insertUpdateContactProfile"]?["contactProfile"]?["data"] == ["tier": "gold"])
@@ -70,10 +70,10 @@ import Testing
     }
 
     @Test func dataUpdatesMergeIntoTheActiveAttributes() async throws {
-        let test = try await TestEngine(seed: nil)
+        let test = try await TestEngine(seed: SampleData(corporations: 0, places: 1, contacts: 0, requests: 0))
         let insert = await test.run(
-            "mutation { insertUpdateContactProfile(email: \"d@example.com\", placeUuid: \"p\", data: {a: 1, b: \"x\"}, updatedBy: \"x\") { contactProfile { contactUuid } } }"
-        )
+            "mutation($p: ID!) { insertUpdateContactProfile(email: \"d@example.com\", placeUuid: $p, data: {a: 1, b: \"x\"}, updatedBy: \"x\") { contactProfile { contactUuid } } }",
+            variables: ["p": .string(test.keys.places[0])])
         let key = try #require(
             insert.data?["insertUpdateContactProfile"]?["contactProfile"]?["contactUuid"]?.stringValue)
         let update = await test.run(

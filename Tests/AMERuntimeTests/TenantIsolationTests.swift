@@ -67,15 +67,16 @@ import Testing
         #expect(owner.data?["contactProfile"]?["data"]?["source"] == "seed")
     }
 
-    @Test func relationsNeverCrossTenants() async throws {
+    @Test func aReferenceToAnotherTenantsRowIsAForeignKeyViolation() async throws {
         // Tenant B writes a contact whose place id is one of tenant A's places.
         let response = await test.run(
             """
             mutation($p: ID!) { insertUpdateContactProfile(email: "b@example.com", placeUuid: $p, updatedBy: "b") {
               contactProfile { email place { businessName } } } }
             """, variables: ["p": .string(test.keys.places[0])], tenant: b)
-        #expect(response.data?["insertUpdateContactProfile"]?["contactProfile"]?["email"] == "b@example.com")
-        #expect(response.data?["insertUpdateContactProfile"]?["contactProfile"]?["place"] == .null)
+        #expect(response.errorCodes == ["FOREIGN_KEY_VIOLATION"])
+        let list = await test.run("{ contactProfileList { total } }", tenant: b)
+        #expect(list.data?["contactProfileList"]?["total"] == 0)
     }
 
     @Test func aNextTokenIsRefusedForAnotherTenant() async throws {

@@ -1,6 +1,7 @@
 import AMEGenerated
 import AMERuntime
 import AMEServer
+import Foundation
 
 /// An engine over a fresh in-memory embedded store, optionally seeded with sample data.
 struct TestEngine {
@@ -20,6 +21,32 @@ struct TestEngine {
             registry: AMESchemaRegistry.registry, store: try SQLiteStore(path: nil), limits: limits)
         try await engine.createTables()
         keys = try await sample?.load(into: engine, tenant: tenant) ?? SampleData.Keys()
+    }
+
+    private init(engine: GraphQLEngine, keys: SampleData.Keys) {
+        self.engine = engine
+        self.keys = keys
+    }
+
+    /// An engine on `backend` (DynamoDB: the test run's moto_server, tables with a fresh prefix),
+    /// or `nil` when that backend's tests are skipped.
+    init?(
+        backend: StoreBackend, seed sample: SampleData? = SampleData(), tenant: Tenant = TestEngine.tenantA
+    )
+        async throws
+    {
+        let engine: GraphQLEngine
+        switch backend {
+        case .embedded:
+            engine = try GraphQLEngine(registry: AMESchemaRegistry.registry, store: try SQLiteStore(path: nil))
+        case .dynamoDB:
+            guard let endpoint = try await MotoServer.shared.start() else { return nil }
+            let registry = AMESchemaRegistry.registry.withTablePrefix("t\(UUID().uuidString.prefix(8).lowercased())-")
+            engine = try GraphQLEngine(
+                registry: registry, store: MotoServer.store(endpoint: endpoint, tables: registry.tableDefinitions))
+        }
+        try await engine.createTables()
+        self.init(engine: engine, keys: try await sample?.load(into: engine, tenant: tenant) ?? SampleData.Keys())
     }
 
     func run(_ query: String, variables: JSONObject = [:], tenant: Tenant = TestEngine.tenantA) async -> GraphQLResponse

@@ -9,35 +9,76 @@ struct WritePath {
 
     var registry: SchemaRegistry { engine.registry }
 
+    /// How often a write is prepared again after a concurrent change to the same row.
+    static let maxAttempts = 64
+
     func upsert(_ entity: EntityDefinition, arguments: [String: JSONValue]) async throws -> any EntityModel {
         let keyField = entity.keyField
         let table = registry.physicalTable(entity.table)
         guard let updatedBy = arguments["updatedBy"]?.stringValue, !updatedBy.isEmpty else {
             throw AMEError.badUserInput("`updatedBy` is required", field: "updatedBy")
         }
-        let now = engine.clock()
-        let timestamp = now.iso8601
-        var existing: Item?
-        var key: String
+        let key: String
+        let keyGiven: Bool
         if let given = arguments[keyField.graphQLName], !given.isNull {
             guard let text = given.stringValue, !text.isEmpty else {
                 throw AMEError.badUserInput(
                     "`\(keyField.graphQLName)` must be a non-empty string", field: keyField.graphQLName)
             }
             key = text
-            existing = try await session.getItem(table: table, key: ItemKey(partition: tenant.partitionKey, sort: key))
-            if existing == nil && keyField.generatedUUID {
-                throw AMEError.entityNotFound(type: entity.name, key: key)
-            }
+            keyGiven = true
         } else {
             guard keyField.generatedUUID else {
                 throw AMEError.badUserInput("`\(keyField.graphQLName)` is required", field: keyField.graphQLName)
             }
             key = engine.keys.next()
+            keyGiven = false
         }
+        let itemKey = ItemKey(partition: tenant.partitionKey, sort: key)
+        // Optimistic concurrency: a write is prepared from the row as read and committed only if
+        // the row is still at that version. If another write got there first, the row is read
+        // again; when the other write changed none of the fields (or `data` attributes) this one
+        // sets, this one is applied on top of it (merge), otherwise the client gets CONFLICT.
+        var basis: (item: Item?, data: [String: ItemValue])?
+        for attempt in 1...Self.maxAttempts {
+            let existing = keyGiven ? try await session.getItem(table: table, key: itemKey) : nil
+            if keyGiven && existing == nil && (keyField.generatedUUID || basis?.item != nil) {
+                throw AMEError.entityNotFound(type: entity.name, key: key)
+            }
+            var write = try prepareUpsert(
+                entity, key: key, existing: existing, arguments: arguments, updatedBy: updatedBy)
+            let data = try await prepareData(entity, key: key, arguments: arguments, updatedBy: updatedBy, into: &write)
+            if let basis {
+                try checkMergeable(entity, arguments: arguments, basis: basis, latest: (existing, data.active))
+            }
+            write.add(
+                history(
+                    entity: entity, id: key, log: existing == nil ? "insert" : "update", diff: write.diff,
+                    updatedBy: updatedBy))
+            guard write.actions.count <= StoreLimits.transactionActions else {
+                throw AMEError.badUserInput(
+                    "this write needs \(write.actions.count) store actions, more than the \(StoreLimits.transactionActions) of one transaction: change fewer `data` attributes at once",
+                    field: "data")
+            }
+            do {
+                try await commit(write)
+                return write.model!
+            } catch ConcurrentChange.detected {
+                basis = (existing, data.active)
+                try await Task.sleep(for: .milliseconds(Int.random(in: 0...min(2 * attempt, 20))))
+            }
+        }
+        throw AMEError.conflict("`\(entity.name)` `\(key)` is being changed by many requests at once; retry")
+    }
 
+    /// The entity's new item, its version guard, foreign key checks and uniqueness guards.
+    private func prepareUpsert(
+        _ entity: EntityDefinition, key: String, existing: Item?, arguments: [String: JSONValue], updatedBy: String
+    ) throws -> PreparedWrite {
+        let table = registry.physicalTable(entity.table)
+        let timestamp = engine.clock().iso8601
+        var write = PreparedWrite()
         var item = existing ?? [:]
-        var diff: [String: ItemValue] = [:]
         for field in entity.fields where !field.isImplicit && field.attribute != entity.keyAttribute {
             guard let argument = arguments[field.graphQLName] else { continue }
             let old = item[field.attribute]
@@ -51,7 +92,7 @@ struct WritePath {
                 item[field.attribute] = try Self.storedValue(argument, type: field.type, field: field.graphQLName)
             }
             if old != item[field.attribute] {
-                diff[field.attribute] = .map(["old": old ?? .null, "new": item[field.attribute] ?? .null])
+                write.diff[field.attribute] = .map(["old": old ?? .null, "new": item[field.attribute] ?? .null])
             }
         }
         let isInsert = existing == nil
@@ -63,8 +104,10 @@ struct WritePath {
                 }
             }
         }
-        let previousVersion =
-            Int(existing?["version"].flatMap { if case .number(let n) = $0 { n } else { nil } } ?? "0") ?? 0
+        let previousVersion = existing?["version"].flatMap { value -> Int? in
+            if case .number(let text) = value { return Int(text) }
+            return nil
+        }
         item[tenantAttribute] = .string(tenant.partitionKey)
         item[entity.keyAttribute] = .string(key)
         item["endpoint_id"] = .string(tenant.endpointId)
@@ -72,41 +115,121 @@ struct WritePath {
         item["updated_by"] = .string(updatedBy)
         item["updated_at"] = .string(timestamp)
         if isInsert { item["created_at"] = .string(timestamp) }
-        item["version"] = .number(String(previousVersion + 1))
-
-        let model: any EntityModel
+        item["version"] = .number(String((previousVersion ?? 0) + 1))
         do {
-            model = try entity.decode(item)
+            write.model = try entity.decode(item)
         } catch {
             throw AMEError.badUserInput("the input does not fit `\(entity.name)`: \(error)", field: nil)
         }
-
-        var actions: [WriteAction] = [
+        write.add(
             .put(
                 table: table, item: item,
-                condition: isInsert ? .notExists : .attributeEquals("version", .number(String(previousVersion))))
-        ]
-        if let data = arguments["data"], !data.isNull {
-            guard case .object(let attributes) = data, let dataType = entity.dataType else {
-                throw AMEError.badUserInput(
-                    entity.dataType == nil ? "`\(entity.name)` has no `data`" : "`data` must be a JSON object",
-                    field: "data")
+                condition: isInsert ? .notExists : .attributeEquals("version", existing?["version"] ?? .null)),
+            meaning: .concurrentChange)
+
+        // A reference set by this write must exist, checked in the same transaction.
+        var checked = Set<TableKey>()
+        for relation in entity.relations where relation.kind == .belongsTo {
+            guard case .string(let reference)? = item[relation.viaAttribute], !reference.isEmpty,
+                isInsert || existing?[relation.viaAttribute] != item[relation.viaAttribute],
+                let target = engine.entitiesByName[relation.target]
+            else { continue }
+            let targetKey = TableKey(
+                table: registry.physicalTable(target.table),
+                key: ItemKey(partition: tenant.partitionKey, sort: reference))
+            if targetKey.table == table && reference == key { continue }
+            guard checked.insert(targetKey).inserted else { continue }
+            let field =
+                entity.fields.first { $0.attribute == relation.viaAttribute }?.graphQLName ?? relation.viaAttribute
+            write.add(
+                .conditionCheck(table: targetKey.table, key: targetKey.key, condition: .exists),
+                meaning: .explained(.foreignKeyViolation(type: target.name, field: field, key: reference)))
+        }
+
+        // Unique fields: a guard item per value, claimed atomically with the write.
+        for field in entity.fields where field.unique {
+            let old = existing?[field.attribute].flatMap(Self.guardText)
+            let new = item[field.attribute].flatMap(Self.guardText)
+            guard old != new else { continue }
+            if let old {
+                write.add(
+                    .delete(
+                        table: registry.physicalTable(RuntimeTables.uniqueValues),
+                        key: uniqueKey(entity, field, old), condition: .attributeEquals("owner", .string(key))),
+                    meaning: .concurrentChange)
             }
-            let (dataActions, dataDiff) = try await dataWrite(
-                dataType: dataType, id: key, attributes: attributes, updatedBy: updatedBy, timestamp: timestamp)
-            actions += dataActions
-            if !dataDiff.isEmpty { diff["data"] = .map(dataDiff) }
+            if let new {
+                write.add(
+                    .put(
+                        table: registry.physicalTable(RuntimeTables.uniqueValues),
+                        item: [
+                            tenantAttribute: .string(tenant.partitionKey),
+                            RuntimeTables.uniqueValueKey: .string(uniqueKey(entity, field, new).sort),
+                            "owner": .string(key),
+                        ],
+                        condition: .notExists),
+                    meaning: .explained(
+                        .conflict(
+                            "`\(field.graphQLName)` `\(new)` is already used by another \(entity.name); choose another value"
+                        )))
+            }
         }
-        actions.append(
-            history(
-                entity: entity, id: key, log: isInsert ? "insert" : "update", diff: diff, updatedBy: updatedBy, now: now
-            ))
-        guard actions.count <= StoreLimits.transactionActions else {
+        return write
+    }
+
+    private static func guardText(_ value: ItemValue) -> String? {
+        switch value {
+        case .string(let text), .number(let text): text
+        case .bool(let flag): flag ? "true" : "false"
+        default: nil
+        }
+    }
+
+    private func uniqueKey(_ entity: EntityDefinition, _ field: FieldDefinition, _ value: String) -> ItemKey {
+        ItemKey(
+            partition: tenant.partitionKey,
+            sort: RuntimeTables.uniqueValueKeyFor(entity: entity.name, field: field.attribute, value: value))
+    }
+
+    /// After a concurrent change: merge only when the other write touched nothing this one sets.
+    private func checkMergeable(
+        _ entity: EntityDefinition, arguments: [String: JSONValue], basis: (item: Item?, data: [String: ItemValue]),
+        latest: (item: Item?, data: [String: ItemValue])
+    ) throws {
+        for field in entity.fields
+        where !field.isImplicit && field.attribute != entity.keyAttribute && arguments[field.graphQLName] != nil {
+            if basis.item?[field.attribute] != latest.item?[field.attribute] {
+                throw AMEError.conflict(
+                    "`\(field.graphQLName)` of \(entity.name) was changed by another request meanwhile; read it again and retry"
+                )
+            }
+        }
+        if case .object(let attributes)? = arguments["data"] {
+            for name in attributes.keys where basis.data[name] != latest.data[name] {
+                throw AMEError.conflict(
+                    "`data.\(name)` of \(entity.name) was changed by another request meanwhile; read it again and retry"
+                )
+            }
+        }
+    }
+
+    /// The `data` part of an upsert; returns the active attributes it was based on.
+    private func prepareData(
+        _ entity: EntityDefinition, key: String, arguments: [String: JSONValue], updatedBy: String,
+        into write: inout PreparedWrite
+    ) async throws -> (active: [String: ItemValue], Void) {
+        guard let data = arguments["data"], !data.isNull else { return ([:], ()) }
+        guard case .object(let attributes) = data, let dataType = entity.dataType else {
             throw AMEError.badUserInput(
-                "one write may change at most \(StoreLimits.transactionActions - 4) `data` attributes", field: "data")
+                entity.dataType == nil ? "`\(entity.name)` has no `data`" : "`data` must be a JSON object",
+                field: "data")
         }
-        try await commit(actions, entity: entity, key: key)
-        return model
+        let (actions, dataDiff, active) = try await dataWrite(
+            dataType: dataType, id: key, attributes: attributes, updatedBy: updatedBy,
+            timestamp: engine.clock().iso8601)
+        for (action, meaning) in actions { write.add(action, meaning: meaning) }
+        if !dataDiff.isEmpty { write.diff["data"] = .map(dataDiff) }
+        return (active, ())
     }
 
     func delete(_ entity: EntityDefinition, arguments: [String: JSONValue]) async throws {
@@ -116,40 +239,85 @@ struct WritePath {
         }
         let table = registry.physicalTable(entity.table)
         let itemKey = ItemKey(partition: tenant.partitionKey, sort: key)
-        guard let existing = try await session.getItem(table: table, key: itemKey) else {
-            throw AMEError.entityNotFound(type: entity.name, key: key)
-        }
-        var actions: [WriteAction] = [
-            .delete(table: table, key: itemKey, condition: .attributeEquals("version", existing["version"] ?? .null))
-        ]
-        if let dataType = entity.dataType {
-            actions.append(
+        for attempt in 1...Self.maxAttempts {
+            guard let existing = try await session.getItem(table: table, key: itemKey) else {
+                throw AMEError.entityNotFound(type: entity.name, key: key)
+            }
+            var write = PreparedWrite()
+            write.add(
                 .delete(
-                    table: registry.physicalTable(RuntimeTables.attributeValues),
-                    key: ItemKey(
-                        partition: tenant.partitionKey, sort: RuntimeTables.activeDataKey(dataType: dataType, id: key)),
-                    condition: nil))
+                    table: table, key: itemKey, condition: .attributeEquals("version", existing["version"] ?? .null)),
+                meaning: .concurrentChange)
+            if let dataType = entity.dataType {
+                write.add(
+                    .delete(
+                        table: registry.physicalTable(RuntimeTables.attributeValues),
+                        key: ItemKey(
+                            partition: tenant.partitionKey,
+                            sort: RuntimeTables.activeDataKey(dataType: dataType, id: key)),
+                        condition: nil))
+            }
+            for field in entity.fields where field.unique {
+                guard let value = existing[field.attribute].flatMap(Self.guardText) else { continue }
+                write.add(
+                    .delete(
+                        table: registry.physicalTable(RuntimeTables.uniqueValues),
+                        key: uniqueKey(entity, field, value), condition: nil))
+            }
+            let updatedBy = arguments["updatedBy"]?.stringValue ?? existing["updated_by"]?.stringValue ?? "unknown"
+            write.add(history(entity: entity, id: key, log: "delete", diff: [:], updatedBy: updatedBy))
+            do {
+                try await commit(write)
+                return
+            } catch ConcurrentChange.detected {
+                try await Task.sleep(for: .milliseconds(Int.random(in: 0...min(2 * attempt, 20))))
+            }
         }
-        let updatedBy = arguments["updatedBy"]?.stringValue ?? existing["updated_by"]?.stringValue ?? "unknown"
-        actions.append(
-            history(entity: entity, id: key, log: "delete", diff: [:], updatedBy: updatedBy, now: engine.clock()))
-        try await commit(actions, entity: entity, key: key)
+        throw AMEError.conflict("`\(entity.name)` `\(key)` is being changed by many requests at once; retry")
+    }
+
+    /// A write ready to commit: its actions, and what a failed condition at each one means.
+    struct PreparedWrite {
+        enum Meaning {
+            /// Another write changed the row (or its `data`) since it was read: prepare again.
+            case concurrentChange
+            /// A failed condition the client must hear about as this error.
+            case explained(AMEError)
+        }
+
+        var actions: [WriteAction] = []
+        var meanings: [Int: Meaning] = [:]
+        var diff: [String: ItemValue] = [:]
+        var model: (any EntityModel)?
+
+        mutating func add(_ action: WriteAction, meaning: Meaning? = nil) {
+            if let meaning { meanings[actions.count] = meaning }
+            actions.append(action)
+        }
+    }
+
+    enum ConcurrentChange: Error {
+        case detected
     }
 
     /// Commits a write's actions; the audit record is always the last one.
-    private func commit(_ actions: [WriteAction], entity: EntityDefinition, key: String) async throws {
+    private func commit(_ write: PreparedWrite) async throws {
         do {
-            try await session.transactWrite(actions)
-        } catch StoreError.conditionFailed {
+            try await session.transactWrite(write.actions)
+        } catch StoreError.conditionFailed(let index) {
             // A transaction resent after a lost response fails its own conditions when its first
             // attempt did commit. The audit record is unique to this write and tells the two apart.
-            if case .put(let table, let record, _)? = actions.last,
+            if case .put(let table, let record, _)? = write.actions.last,
                 let sort = record[RuntimeTables.activityHistoryKey]?.stringValue,
                 try await session.getItem(table: table, key: ItemKey(partition: tenant.partitionKey, sort: sort)) != nil
             {
                 return
             }
-            throw AMEError.conflict("`\(entity.name)` `\(key)` was changed by another request; read it again and retry")
+            switch write.meanings[index] {
+            case .explained(let error)?: throw error
+            case .concurrentChange?: throw ConcurrentChange.detected
+            case nil: throw AMEError.conflict("the write conflicts with another one; read again and retry")
+            }
         }
     }
 
@@ -157,7 +325,7 @@ struct WritePath {
     private func dataWrite(
         dataType: String, id: String, attributes: JSONObject, updatedBy: String, timestamp: String
     )
-        async throws -> ([WriteAction], [String: ItemValue])
+        async throws -> ([(WriteAction, PreparedWrite.Meaning?)], [String: ItemValue], [String: ItemValue])
     {
         let table = registry.physicalTable(RuntimeTables.attributeValues)
         let activeKey = ItemKey(
@@ -167,7 +335,8 @@ struct WritePath {
         var versions: [String: ItemValue] = [:]
         if case .map(let map)? = active?["values"] { values = map }
         if case .map(let map)? = active?["versions"] { versions = map }
-        var actions: [WriteAction] = []
+        let basis = values
+        var actions: [(WriteAction, PreparedWrite.Meaning?)] = []
         var diff: [String: ItemValue] = [:]
         for (name, json) in attributes.pairs {
             let newValue = ItemValue(json: json)
@@ -176,13 +345,15 @@ struct WritePath {
             diff[name] = .map(["old": oldValue ?? .null, "new": newValue])
             if let oldValue, case .map(let meta)? = versions[name], case .string(let oldVersion)? = meta["v"] {
                 actions.append(
-                    .put(
-                        table: table,
-                        item: versionItem(
-                            dataType: dataType, id: id, attribute: name, version: oldVersion, value: oldValue,
-                            status: "inactive", updatedBy: meta["by"]?.stringValue ?? updatedBy,
-                            createdAt: meta["at"]?.stringValue ?? timestamp, updatedAt: timestamp),
-                        condition: nil))
+                    (
+                        .put(
+                            table: table,
+                            item: versionItem(
+                                dataType: dataType, id: id, attribute: name, version: oldVersion, value: oldValue,
+                                status: "inactive", updatedBy: meta["by"]?.stringValue ?? updatedBy,
+                                createdAt: meta["at"]?.stringValue ?? timestamp, updatedAt: timestamp),
+                            condition: nil), nil
+                    ))
             }
             if json.isNull {
                 values[name] = nil
@@ -191,18 +362,24 @@ struct WritePath {
             }
             let version = UUID().uuidString.lowercased()
             actions.append(
-                .put(
-                    table: table,
-                    item: versionItem(
-                        dataType: dataType, id: id, attribute: name, version: version, value: newValue,
-                        status: "active",
-                        updatedBy: updatedBy, createdAt: timestamp, updatedAt: timestamp),
-                    condition: nil))
+                (
+                    .put(
+                        table: table,
+                        item: versionItem(
+                            dataType: dataType, id: id, attribute: name, version: version, value: newValue,
+                            status: "active", updatedBy: updatedBy, createdAt: timestamp, updatedAt: timestamp),
+                        condition: nil), nil
+                ))
             values[name] = newValue
             versions[name] = .map(["v": .string(version), "by": .string(updatedBy), "at": .string(timestamp)])
         }
-        guard !actions.isEmpty else { return ([], [:]) }
+        guard !actions.isEmpty else { return ([], [:], basis) }
+        let snapshotVersion = active?["version"].flatMap { value -> Int? in
+            if case .number(let text) = value { return Int(text) }
+            return nil
+        }
         let snapshot: Item = [
+            "version": .number(String((snapshotVersion ?? 0) + 1)),
             tenantAttribute: .string(tenant.partitionKey),
             RuntimeTables.attributeValueKey: .string(activeKey.sort),
             "data_type": .string(dataType),
@@ -211,8 +388,11 @@ struct WritePath {
             "versions": .map(versions),
             "updated_at": .string(timestamp),
         ]
-        actions.append(.put(table: table, item: snapshot, condition: nil))
-        return (actions, diff)
+        // The active attributes are read, changed and written back: guarded like the entity's row.
+        let guardCondition: WriteCondition =
+            active == nil ? .notExists : .attributeEquals("version", active?["version"] ?? .null)
+        actions.append((.put(table: table, item: snapshot, condition: guardCondition), .concurrentChange))
+        return (actions, diff, basis)
     }
 
     private func versionItem(
@@ -237,11 +417,11 @@ struct WritePath {
     }
 
     private func history(
-        entity: EntityDefinition, id: String, log: String, diff: [String: ItemValue], updatedBy: String, now: Timestamp
+        entity: EntityDefinition, id: String, log: String, diff: [String: ItemValue], updatedBy: String
     )
         -> WriteAction
     {
-        let timestamp = now.iso8601
+        let timestamp = engine.clock().iso8601
         let eventID = UUID().uuidString.lowercased()
         return .put(
             table: registry.physicalTable(RuntimeTables.activityHistory),

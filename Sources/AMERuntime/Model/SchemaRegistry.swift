@@ -47,6 +47,8 @@ public struct SchemaRegistry: Sendable {
                 indexes: [IndexDefinition(name: "data_identity-index", sortAttribute: "data_identity")]
             ),
             TableDefinition(
+                name: physicalTable(RuntimeTables.uniqueValues), sortAttribute: RuntimeTables.uniqueValueKey),
+            TableDefinition(
                 name: physicalTable(RuntimeTables.activityHistory), sortAttribute: RuntimeTables.activityHistoryKey,
                 indexes: [
                     IndexDefinition(name: "type-index", sortAttribute: "type"),
@@ -66,6 +68,15 @@ public enum RuntimeTables {
     public static let activityHistory = "activity_history"
     /// Sort key of `activity_history`: `<id>#<timestamp>#<uuid>`, so two events never collide.
     public static let activityHistoryKey = "history_key"
+
+    /// The table of uniqueness guards: one item per (entity, unique field, value) in use.
+    public static let uniqueValues = "unique_values"
+    /// Sort key of `unique_values`: `<Entity>#<field>#<value>`.
+    public static let uniqueValueKey = "unique_key"
+
+    public static func uniqueValueKeyFor(entity: String, field: String, value: String) -> String {
+        "\(entity)#\(field)#\(value)"
+    }
 
     public static func activeDataKey(dataType: String, id: String) -> String { "A#\(dataType)#\(id)" }
 

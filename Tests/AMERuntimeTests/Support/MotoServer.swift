@@ -5,8 +5,8 @@ import Foundation
     import Glibc
 #endif
 
-/// A real DynamoDB-API server (`moto_server`, from pip `moto[server]`) on a free loopback port,
-/// started once per test process and stopped when the process ends.
+/// A real DynamoDB-API server (moto, from pip `moto[server]`, run by `Tests/Support/moto_serial.py`)
+/// on a free loopback port, started once per test process and stopped when the process ends.
 ///
 /// Without `AME_REQUIRE_INTEGRATION=1`, tests that need it are skipped (and say so) when
 /// `moto_server` is not installed; with it, they fail.
@@ -31,28 +31,23 @@ actor MotoServer {
     }
 
     private static func launch() async throws -> URL? {
-        guard let executable = Self.find("moto_server") else {
-            let message = "moto_server is not installed (pip install 'moto[server]')"
+        guard let python = Self.find("python3"), Self.motoIsInstalled(python) else {
+            let message = "moto is not installed (pip install 'moto[server]')"
             if Self.integrationRequired { throw Unavailable(description: message) }
             print("DynamoDB tests skipped: \(message); set AME_REQUIRE_INTEGRATION=1 to require them")
             return nil
         }
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Support/moto_serial.py").path
         let port = try FreePort.find()
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("moto-\(port).log").path
-        // A watchdog shell ties the server's life to this test process, so it never outlives it.
-        // Launchers such as pyenv's shims may fork, so the server's children are stopped too; and
-        // SIGKILL, because a child can inherit a blocked SIGTERM from the test runner.
-        let script = """
-            "$0" -H 127.0.0.1 -p "$1" > "$2" 2>&1 &
-            server=$!
-            while kill -0 "$3" 2>/dev/null; do sleep 1; done
-            kill -KILL $(pgrep -P "$server") "$server" 2>/dev/null
-            """
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("moto-\(port).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", script, executable, String(port), log, String(getpid())]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.executableURL = URL(fileURLWithPath: python)
+        // The server watches this process and exits with it.
+        process.arguments = [script, "127.0.0.1", String(port), String(getpid())]
+        process.standardOutput = try FileHandle(forWritingTo: log)
+        process.standardError = process.standardOutput
         try process.run()
         let url = URL(string: "http://127.0.0.1:\(port)")!
         let deadline = Date().addingTimeInterval(60)
@@ -60,7 +55,18 @@ actor MotoServer {
             if FreePort.isListening(port) { return url }
             try await Task.sleep(for: .milliseconds(200))
         }
-        throw Unavailable(description: "moto_server did not start on port \(port) (see \(log))")
+        throw Unavailable(description: "moto did not start on port \(port) (see \(log.path))")
+    }
+
+    static func motoIsInstalled(_ python: String) -> Bool {
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: python)
+        check.arguments = ["-c", "import moto.server, werkzeug"]
+        check.standardOutput = FileHandle.nullDevice
+        check.standardError = FileHandle.nullDevice
+        guard (try? check.run()) != nil else { return false }
+        check.waitUntilExit()
+        return check.terminationStatus == 0
     }
 
     static func find(_ name: String) -> String? {
