@@ -263,7 +263,7 @@ final class Execution {
                     root.values[slot] = .object(
                         listObject(
                             entity: entity, fields: listFields, outcome: outcome, pageSize: reader.limit,
-                            pageNumber: reader.pageNumber, path: path)
+                            pageNumber: reader.pageNumber, tokenScope: reader.tokenScope, path: path)
                     )
                 }
             }
@@ -275,7 +275,7 @@ final class Execution {
     /// Builds a `…ListType` object and queues its entities for the next level.
     private func listObject(
         entity: EntityDefinition, fields: [CollectedField], outcome: QueryOutcome, pageSize: Int, pageNumber: Int?,
-        path: [JSONValue]
+        tokenScope: String, path: [JSONValue]
     ) -> ResultObject {
         let object = ResultObject(capacity: fields.count)
         for field in fields {
@@ -312,10 +312,10 @@ final class Execution {
             case "pageNumber": object.append(field.responseKey, .json(pageNumber.map(JSONValue.int) ?? .null))
             case "total": object.append(field.responseKey, .json(outcome.total.map(JSONValue.int) ?? .null))
             case "nextToken":
-                object.append(
-                    field.responseKey,
-                    .json(outcome.lastEvaluatedKey.map { .string(PageToken.encode($0, tenant: tenant)) } ?? .null)
-                )
+                let token = outcome.lastEvaluatedKey.map {
+                    engine.pageTokens.encode($0, tenant: tenant, scope: tokenScope)
+                }
+                object.append(field.responseKey, .json(token.map(JSONValue.string) ?? .null))
             case "__typename": object.append(field.responseKey, .json(.string(entity.graphQL.listType)))
             default: object.append(field.responseKey, .null)
             }
@@ -456,12 +456,24 @@ final class Execution {
                     AMEError.badUserInput("`limit` must be between 1 and \(engine.limits.maxPageSize)", field: "limit"),
                     path: path, field: field)
             }
-            var startKey: Item?
-            if let token = arguments["nextToken"]?.stringValue {
-                do {
-                    startKey = try PageToken.decode(token, tenant: tenant)
-                } catch {
-                    return report(error, path: path, field: field)
+            // A relation's token continues the page of one parent; the other parents start at
+            // their first page.
+            let token = arguments["nextToken"]?.stringValue
+            let scopePrefix = "relation:\(work.entity.name).\(relation.name):"
+            var tokenParent: (key: String, start: Item)?
+            if let token {
+                let parents = work.entries.compactMap { $0.model.relationKey(relationIndex) }
+                let signer = engine.pageTokens
+                let tenant = self.tenant
+                tokenParent =
+                    parents.lazy.compactMap { parent in
+                        (try? signer.decode(token, tenant: tenant, scope: scopePrefix + parent)).map { (parent, $0) }
+                    }.first
+                if tokenParent == nil {
+                    return report(
+                        AMEError.badUserInput(
+                            "`nextToken` was not issued for this relation (or to you); start again without it",
+                            field: "nextToken"), path: path, field: field)
                 }
             }
             let wantsTotal = listFields.contains { $0.name == "total" }
@@ -472,7 +484,7 @@ final class Execution {
                 let request = QueryRequest(
                     table: table, index: relation.index, partition: .string(partition),
                     sortCondition: .equals(.string(key)),
-                    limit: limit, exclusiveStartKey: startKey
+                    limit: limit, exclusiveStartKey: tokenParent?.key == key ? tokenParent?.start : nil
                 )
                 let index = level.query { session in
                     let page = try await session.query(request)
@@ -488,7 +500,7 @@ final class Execution {
                         object.values[slot] = .object(
                             listObject(
                                 entity: target, fields: listFields, outcome: outcome, pageSize: limit, pageNumber: nil,
-                                path: path))
+                                tokenScope: scopePrefix + key, path: path))
                     }
                 }
             }

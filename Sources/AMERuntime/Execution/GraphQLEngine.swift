@@ -93,6 +93,8 @@ public final class GraphQLEngine: Sendable {
     let clock: @Sendable () -> Timestamp
     /// Makes the keys of inserted rows (`generated: uuid`).
     let keys: KeyGenerator
+    /// Signs and checks `nextToken`s.
+    let pageTokens: PageTokenSigner
 
     /// What a root field does.
     enum RootField {
@@ -105,8 +107,10 @@ public final class GraphQLEngine: Sendable {
 
     public init(
         registry: SchemaRegistry, store: any Store, limits: QueryLimits = QueryLimits(),
-        clock: @escaping @Sendable () -> Timestamp = Timestamp.now, keys: KeyGenerator = .random
+        clock: @escaping @Sendable () -> Timestamp = Timestamp.now, keys: KeyGenerator = .random,
+        pageTokens: PageTokenSigner = .random()
     ) throws {
+        self.pageTokens = pageTokens
         self.registry = registry
         self.store = store
         self.keys = keys

@@ -12,6 +12,8 @@ struct ListReader: Sendable {
     let limit: Int
     let pageNumber: Int?
     let startKey: Item?
+    /// What a `nextToken` of this list is bound to: the entity and its filters.
+    let tokenScope: String
 
     init(
         entity: EntityDefinition, arguments: [String: JSONValue], engine: GraphQLEngine, tenant: Tenant
@@ -22,15 +24,6 @@ struct ListReader: Sendable {
         limit = arguments["limit"]?.intValue ?? engine.limits.defaultPageSize
         guard limit > 0, limit <= engine.limits.maxPageSize else {
             throw AMEError.badUserInput("`limit` must be between 1 and \(engine.limits.maxPageSize)", field: "limit")
-        }
-        if let token = arguments["nextToken"]?.stringValue {
-            startKey = try PageToken.decode(token, tenant: tenant)
-            pageNumber = nil
-        } else {
-            startKey = nil
-            let page = arguments["pageNumber"]?.intValue ?? 1
-            guard page >= 1 else { throw AMEError.badUserInput("`pageNumber` must be 1 or more", field: "pageNumber") }
-            pageNumber = page
         }
         var equalities: [(FieldDefinition, ItemValue)] = []
         for field in entity.fields {
@@ -49,6 +42,18 @@ struct ListReader: Sendable {
             sortCondition = nil
         }
         filters = equalities.filter { $0.0.attribute != served?.sortAttribute }.map { ($0.0.attribute, $0.1) }
+        tokenScope =
+            "list:\(entity.name)"
+            + equalities.map { "|\($0.0.attribute)=\(AttributeText.of($0.1))" }.sorted().joined()
+        if let token = arguments["nextToken"]?.stringValue {
+            startKey = try engine.pageTokens.decode(token, tenant: tenant, scope: tokenScope)
+            pageNumber = nil
+        } else {
+            startKey = nil
+            let page = arguments["pageNumber"]?.intValue ?? 1
+            guard page >= 1 else { throw AMEError.badUserInput("`pageNumber` must be 1 or more", field: "pageNumber") }
+            pageNumber = page
+        }
     }
 
     private func matches(_ item: Item) -> Bool {
@@ -113,5 +118,17 @@ struct ListReader: Sendable {
             cursor = result.lastEvaluatedKey
         } while cursor != nil
         return total
+    }
+}
+
+/// A stable text form of a stored value, for token scopes.
+enum AttributeText {
+    static func of(_ value: ItemValue) -> String {
+        switch value {
+        case .string(let text): "s:" + text
+        case .number(let text): "n:" + (Double(text).map { String($0) } ?? text)
+        case .bool(let flag): "b:\(flag)"
+        default: "j:" + value.json.jsonText
+        }
     }
 }
