@@ -52,6 +52,7 @@ public struct SDLRenderer {
             )
             blocks.append("type \(Naming.deletePayload(entity.name)) {\n  ok: Boolean\n}")
         }
+        blocks += SystemSDL.types
         blocks.append(queryType())
         blocks.append(mutationType())
         return blocks.joined(separator: "\n\n") + "\n"
@@ -97,6 +98,7 @@ public struct SDLRenderer {
                 "\(Naming.listField(entity.name))(\(arguments.joined(separator: ", "))): \(Naming.listTypeName(entity.name))"
             )
         }
+        lines += SystemSDL.queryFields
         return "type Query {\n" + lines.map { "  " + $0 }.joined(separator: "\n") + "\n}"
     }
 
@@ -116,6 +118,7 @@ public struct SDLRenderer {
                 "\(Naming.deleteField(entity.name))(\(Naming.camelCase(entity.key)): ID!, updatedBy: String): \(Naming.deletePayload(entity.name))"
             )
         }
+        lines += SystemSDL.mutationFields
         return "type Mutation {\n" + lines.map { "  " + $0 }.joined(separator: "\n") + "\n}"
     }
 

@@ -74,12 +74,21 @@ struct SchemaValidator {
         "Query", "Mutation", "Subscription", "JSON", "DateTime", "Item", "ItemValue", "JSONValue", "JSONObject",
         "Tenant", "AuditFields", "EntityModel", "ObjectModel", "EntityDefinition", "FieldDefinition",
         "RelationDefinition", "IndexDefinition", "SchemaRegistry", "AMESchemaRegistry", "GraphQLNames", "String", "Int",
-        "Double", "Bool", "Array", "Dictionary", "Optional",
+        "Double", "Bool", "Array", "Dictionary", "Optional", "AttributeValue", "ActivityHistory",
     ]
 
     /// Every GraphQL type, Swift type and root field the generator will emit must be unique.
     private mutating func checkGeneratedNames() {
+        // The runtime's own API (attribute values and the audit trail).
         var owners: [String: String] = [:]
+        for name in [
+            "AttributeValueType", "AttributeValueListType", "InsertUpdateAttributeValue", "DeleteAttributeValue",
+            "ActivityHistoryType", "ActivityHistoryListType", "InsertActivityHistory", "Query.attributeValue",
+            "Query.attributeValueList", "Query.activityHistory", "Query.activityHistoryList",
+            "Mutation.insertUpdateAttributeValue", "Mutation.deleteAttributeValue", "Mutation.insertActivityHistory",
+        ] {
+            owners[name] = "AME's attribute values and audit trail"
+        }
         func claim(_ name: String, by owner: String, position: SchemaPositions.Position?, file: String) {
             if let other = owners[name], other != owner {
                 report(

@@ -38,6 +38,7 @@ struct ComplexityAnalysis {
             case .list(let entity)?: return (entity.graphQL.listType, try limit())
             case .upsert(let entity)?: return (entity.graphQL.upsertPayload, 1)
             case .delete(let entity)?: return (entity.graphQL.deletePayload, 1)
+            case .system(let root)?: return root.childType(limit: try limit())
             default: return nil
             }
         }
@@ -54,6 +55,7 @@ struct ComplexityAnalysis {
             }
             return nil
         }
+        if let system = SystemRoot.childType(parent: parentType, field: field.name) { return (system, 1) }
         for entity in engine.registry.entities {
             if parentType == entity.graphQL.listType && field.name == entity.graphQL.listField {
                 return (entity.graphQLType, 1)

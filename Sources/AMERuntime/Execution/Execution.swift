@@ -132,6 +132,10 @@ final class Execution {
                     introspection.append((field, slot))
                     continue
                 }
+                if case .system(let system)? = engine.rootFields[field.name] {
+                    await resolveSystemField(system, field, into: root, slot: slot)
+                    continue
+                }
                 do {
                     try planRootQueryField(field, into: root, slot: slot, level: &level)
                 } catch {
@@ -267,7 +271,7 @@ final class Execution {
                     )
                 }
             }
-        case .upsert, .delete:
+        case .upsert, .delete, .system:
             throw AMEError.badUserInput("`\(field.name)` is a mutation", field: nil)
         }
     }
@@ -575,6 +579,8 @@ final class Execution {
             root.values[slot] = .object(payload)
         case .ping:
             root.values[slot] = .json(.string("pong"))
+        case .system(let system):
+            await resolveSystemField(system, field, into: root, slot: slot)
         case .get, .list:
             throw AMEError.badUserInput("`\(field.name)` is a query", field: nil)
         }

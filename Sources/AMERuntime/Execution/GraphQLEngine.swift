@@ -103,6 +103,7 @@ public final class GraphQLEngine: Sendable {
         case list(EntityDefinition)
         case upsert(EntityDefinition)
         case delete(EntityDefinition)
+        case system(SystemRoot)
     }
 
     public init(
@@ -118,6 +119,7 @@ public final class GraphQLEngine: Sendable {
         self.clock = clock
         schema = try buildSchema(source: registry.sdl)
         var roots: [String: RootField] = ["ping": .ping]
+        for root in SystemRoot.allCases { roots[root.rawValue] = .system(root) }
         var byName: [String: EntityDefinition] = [:]
         var byType: [String: EntityDefinition] = [:]
         for entity in registry.entities {

@@ -53,7 +53,7 @@ struct WritePath {
             }
             write.add(
                 history(
-                    entity: entity, id: key, log: existing == nil ? "insert" : "update", diff: write.diff,
+                    type: entity.name, id: key, log: existing == nil ? "insert" : "update", diff: write.diff,
                     updatedBy: updatedBy))
             guard write.actions.count <= StoreLimits.transactionActions else {
                 throw AMEError.badUserInput(
@@ -265,7 +265,7 @@ struct WritePath {
                         key: uniqueKey(entity, field, value), condition: nil))
             }
             let updatedBy = arguments["updatedBy"]?.stringValue ?? existing["updated_by"]?.stringValue ?? "unknown"
-            write.add(history(entity: entity, id: key, log: "delete", diff: [:], updatedBy: updatedBy))
+            write.add(history(type: entity.name, id: key, log: "delete", diff: [:], updatedBy: updatedBy))
             do {
                 try await commit(write)
                 return
@@ -301,7 +301,7 @@ struct WritePath {
     }
 
     /// Commits a write's actions; the audit record is always the last one.
-    private func commit(_ write: PreparedWrite) async throws {
+    func commit(_ write: PreparedWrite) async throws {
         do {
             try await session.transactWrite(write.actions)
         } catch StoreError.conditionFailed(let index) {
@@ -322,7 +322,7 @@ struct WritePath {
     }
 
     /// New versions for changed attributes of `data`; the previous versions become inactive.
-    private func dataWrite(
+    func dataWrite(
         dataType: String, id: String, attributes: JSONObject, updatedBy: String, timestamp: String
     )
         async throws -> ([(WriteAction, PreparedWrite.Meaning?)], [String: ItemValue], [String: ItemValue])
@@ -395,7 +395,7 @@ struct WritePath {
         return (actions, diff, basis)
     }
 
-    private func versionItem(
+    func versionItem(
         dataType: String, id: String, attribute: String, version: String, value: ItemValue, status: String,
         updatedBy: String, createdAt: String, updatedAt: String
     ) -> Item {
@@ -404,6 +404,8 @@ struct WritePath {
             RuntimeTables.attributeValueKey: .string(
                 RuntimeTables.versionKey(dataType: dataType, id: id, attribute: attribute, version: version)),
             "data_type_attribute_name": .string("\(dataType)-\(attribute)"),
+            "data_type": .string(dataType),
+            "attribute_name": .string(attribute),
             "value_version_uuid": .string(version),
             "data_identity": .string(id),
             "value": value,
@@ -416,8 +418,8 @@ struct WritePath {
         ]
     }
 
-    private func history(
-        entity: EntityDefinition, id: String, log: String, diff: [String: ItemValue], updatedBy: String
+    func history(
+        type: String, id: String, log: String, diff: [String: ItemValue], updatedBy: String
     )
         -> WriteAction
     {
@@ -429,7 +431,8 @@ struct WritePath {
                 tenantAttribute: .string(tenant.partitionKey),
                 RuntimeTables.activityHistoryKey: .string("\(id)#\(timestamp)#\(eventID)"),
                 "id": .string(id),
-                "type": .string(entity.name),
+                "type": .string(type),
+                "type_timestamp": .string("\(type)#\(timestamp)"),
                 "timestamp": .string(timestamp),
                 "log": .string(log),
                 "data_diff": .map(diff),

@@ -44,16 +44,13 @@ public struct SchemaRegistry: Sendable {
         } + [
             TableDefinition(
                 name: physicalTable(RuntimeTables.attributeValues), sortAttribute: RuntimeTables.attributeValueKey,
-                indexes: [IndexDefinition(name: "data_identity-index", sortAttribute: "data_identity")]
+                indexes: [IndexDefinition(name: "value_version_uuid-index", sortAttribute: "value_version_uuid")]
             ),
             TableDefinition(
                 name: physicalTable(RuntimeTables.uniqueValues), sortAttribute: RuntimeTables.uniqueValueKey),
             TableDefinition(
                 name: physicalTable(RuntimeTables.activityHistory), sortAttribute: RuntimeTables.activityHistoryKey,
-                indexes: [
-                    IndexDefinition(name: "type-index", sortAttribute: "type"),
-                    IndexDefinition(name: "id-index", sortAttribute: "id"),
-                ]
+                indexes: [IndexDefinition(name: "type-index", sortAttribute: "type_timestamp")]
             ),
         ]
     }

@@ -1,0 +1,154 @@
+import Foundation
+
+/// Writes of the runtime's own tables: single attribute versions and audit records.
+extension WritePath {
+    /// The version item with this id, found through the `value_version_uuid` index.
+    func findVersion(_ version: String) async throws -> Item? {
+        let page = try await session.query(
+            QueryRequest(
+                table: registry.physicalTable(RuntimeTables.attributeValues), index: "value_version_uuid-index",
+                partition: .string(tenant.partitionKey), sortCondition: .equals(.string(version)), limit: 1))
+        return page.items.first
+    }
+
+    /// The entity that owns `data` of this type, to check the attribute's owner exists.
+    private func owner(ofDataType dataType: String) throws(AMEError) -> EntityDefinition {
+        guard let entity = registry.entities.first(where: { $0.dataType == dataType }) else {
+            let known = registry.entities.compactMap(\.dataType).sorted().joined(separator: ", ")
+            throw AMEError.badUserInput("unknown data type `\(dataType)` (known: \(known))", field: "dataType")
+        }
+        return entity
+    }
+
+    /// Sets one attribute of an entity's `data` (a new active version; `null` removes it).
+    func upsertAttribute(
+        dataType: String, identity: String, attribute: String, value: JSONValue, updatedBy: String
+    )
+        async throws -> Item?
+    {
+        let entity = try owner(ofDataType: dataType)
+        for attempt in 1...Self.maxAttempts {
+            var write = PreparedWrite()
+            let (actions, diff, _) = try await dataWrite(
+                dataType: dataType, id: identity, attributes: JSONObject([(attribute, value)]), updatedBy: updatedBy,
+                timestamp: engine.clock().iso8601)
+            for (action, meaning) in actions { write.add(action, meaning: meaning) }
+            write.add(
+                .conditionCheck(
+                    table: registry.physicalTable(entity.table),
+                    key: ItemKey(partition: tenant.partitionKey, sort: identity), condition: .exists),
+                meaning: .explained(.foreignKeyViolation(type: entity.name, field: "dataIdentity", key: identity)))
+            write.add(
+                history(
+                    type: entity.name, id: identity, log: "update data", diff: ["data": .map(diff)],
+                    updatedBy: updatedBy))
+            do {
+                try await commit(write)
+                let newVersion = actions.compactMap { action, _ -> Item? in
+                    if case .put(_, let item, _) = action, item["status"] == "active" { return item }
+                    return nil
+                }.first
+                if let newVersion { return newVersion }
+                return try await activeVersion(dataType: dataType, identity: identity, attribute: attribute)
+            } catch ConcurrentChange.detected {
+                try await Task.sleep(for: .milliseconds(Int.random(in: 0...min(2 * attempt, 20))))
+            }
+        }
+        throw AMEError.conflict("`data.\(attribute)` of `\(identity)` is being changed by many requests at once; retry")
+    }
+
+    private func activeVersion(dataType: String, identity: String, attribute: String) async throws -> Item? {
+        let page = try await session.query(
+            QueryRequest(
+                table: registry.physicalTable(RuntimeTables.attributeValues), partition: .string(tenant.partitionKey),
+                sortCondition: .beginsWith("V#\(dataType)#\(identity)#\(attribute)#")))
+        return page.items.first { $0["status"] == "active" }
+    }
+
+    /// Deletes one version. Deleting the active one re-activates the newest inactive version
+    /// (or removes the attribute from `data` when there is none).
+    func deleteAttributeVersion(_ version: String, updatedBy: String) async throws {
+        let table = registry.physicalTable(RuntimeTables.attributeValues)
+        for attempt in 1...Self.maxAttempts {
+            guard let item = try await findVersion(version),
+                let dataType = item["data_type"]?.stringValue, let identity = item["data_identity"]?.stringValue,
+                let attribute = item["attribute_name"]?.stringValue,
+                let sort = item[RuntimeTables.attributeValueKey]?.stringValue
+            else {
+                throw AMEError.entityNotFound(type: "AttributeValue", key: version)
+            }
+            var write = PreparedWrite()
+            write.add(
+                .delete(
+                    table: table, key: ItemKey(partition: tenant.partitionKey, sort: sort),
+                    condition: .attributeEquals("status", item["status"] ?? .null)),
+                meaning: .concurrentChange)
+            var diff: [String: ItemValue] = ["deleted": .string(version)]
+            if item["status"] == "active" {
+                let activeKey = ItemKey(
+                    partition: tenant.partitionKey, sort: RuntimeTables.activeDataKey(dataType: dataType, id: identity))
+                let snapshot = try await session.getItem(table: table, key: activeKey)
+                let siblings = try await session.query(
+                    QueryRequest(
+                        table: table, partition: .string(tenant.partitionKey),
+                        sortCondition: .beginsWith("V#\(dataType)#\(identity)#\(attribute)#")))
+                let newest = siblings.items.filter { $0["status"] == "inactive" }
+                    .max { ($0["updated_at"]?.stringValue ?? "") < ($1["updated_at"]?.stringValue ?? "") }
+                var values: [String: ItemValue] = [:]
+                var versions: [String: ItemValue] = [:]
+                if case .map(let map)? = snapshot?["values"] { values = map }
+                if case .map(let map)? = snapshot?["versions"] { versions = map }
+                if let newest, let newestVersion = newest["value_version_uuid"]?.stringValue {
+                    var reactivated = newest
+                    reactivated["status"] = "active"
+                    reactivated["updated_at"] = .string(engine.clock().iso8601)
+                    write.add(
+                        .put(table: table, item: reactivated, condition: .attributeEquals("status", "inactive")),
+                        meaning: .concurrentChange)
+                    values[attribute] = newest["value"] ?? .null
+                    versions[attribute] = .map([
+                        "v": .string(newestVersion), "by": newest["updated_by"] ?? .null,
+                        "at": newest["created_at"] ?? .null,
+                    ])
+                    diff["reactivated"] = .string(newestVersion)
+                } else {
+                    values[attribute] = nil
+                    versions[attribute] = nil
+                }
+                if var snapshot {
+                    let previous = snapshot["version"]
+                    let number = previous.flatMap { value -> Int? in
+                        if case .number(let text) = value { return Int(text) }
+                        return nil
+                    }
+                    snapshot["values"] = .map(values)
+                    snapshot["versions"] = .map(versions)
+                    snapshot["version"] = .number(String((number ?? 0) + 1))
+                    write.add(
+                        .put(table: table, item: snapshot, condition: .attributeEquals("version", previous ?? .null)),
+                        meaning: .concurrentChange)
+                }
+            }
+            write.add(
+                history(
+                    type: "AttributeValue", id: identity, log: "delete data version", diff: diff, updatedBy: updatedBy))
+            do {
+                try await commit(write)
+                return
+            } catch ConcurrentChange.detected {
+                try await Task.sleep(for: .milliseconds(Int.random(in: 0...min(2 * attempt, 20))))
+            }
+        }
+        throw AMEError.conflict("attribute version `\(version)` is being changed by many requests at once; retry")
+    }
+
+    /// Records an audit event by hand (`insertActivityHistory`), as the original API allows.
+    func insertHistory(id: String, type: String, log: String, diff: JSONValue, updatedBy: String) async throws -> Item {
+        var diffMap: [String: ItemValue] = [:]
+        if case .map(let map) = ItemValue(json: diff) { diffMap = map }
+        let record = history(type: type, id: id, log: log, diff: diffMap, updatedBy: updatedBy)
+        try await session.transactWrite([record])
+        guard case .put(_, let item, _) = record else { return [:] }
+        return item
+    }
+}
