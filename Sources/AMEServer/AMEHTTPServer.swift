@@ -68,7 +68,7 @@ public enum AMEHTTPServer {
     {
         let tenant: Tenant
         do {
-            tenant = try tenants.tenant(from: headers)
+            tenant = try await tenants.tenant(from: headers)
         } catch {
             return errorResponse(.unauthorized, error)
         }

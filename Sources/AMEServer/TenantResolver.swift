@@ -1,47 +1,135 @@
 import AMERuntime
+import Crypto
+import Foundation
 import HTTPTypes
+import JWTKit
 
-/// Decides which tenant a request acts for.
+/// Decides which tenant a request acts for. The tenant comes from the credential, never from
+/// GraphQL arguments.
 ///
-/// With no authentication configured (the development default, allowed on loopback only), the
-/// tenant comes from `X-Endpoint-Id` (required) and `X-Part-Id` (default `default`).
+/// - API keys: `Authorization: Bearer <key>`; the keys file holds the SHA-256 of each key and
+///   its tenant, so the file itself grants nothing.
+/// - JWT (HS256): `Authorization: Bearer <jwt>` with the claims `endpoint_id` and `part_id`
+///   (default `default`), and `exp` when present.
+/// - Development: with neither configured (allowed on loopback only), `X-Endpoint-Id`
+///   (required) and `X-Part-Id` (default `default`). Once a credential method is configured,
+///   these headers are ignored.
 public struct TenantResolver: Sendable {
-    public enum Mode: Sendable {
-        /// Development: tenant from headers. Only valid when bound to loopback.
-        case developmentHeaders
+    let apiKeys: [String: Tenant]
+    let jwtKeys: JWTKeyCollection?
+
+    /// Development tenancy: from headers.
+    public init() {
+        apiKeys = [:]
+        jwtKeys = nil
     }
 
-    public let mode: Mode
-
-    public init(mode: Mode = .developmentHeaders) {
-        self.mode = mode
+    /// Authenticated tenancy from API keys (hash → tenant) and/or a JWT secret.
+    public init(apiKeys: [String: Tenant], jwtSecret: String?) async {
+        self.apiKeys = apiKeys
+        if let jwtSecret {
+            let keys = JWTKeyCollection()
+            await keys.add(hmac: HMACKey(from: jwtSecret), digestAlgorithm: .sha256)
+            jwtKeys = keys
+        } else {
+            jwtKeys = nil
+        }
     }
+
+    /// Whether requests must carry a credential.
+    public var requiresCredentials: Bool { !apiKeys.isEmpty || jwtKeys != nil }
 
     static let endpointHeader = HTTPField.Name("X-Endpoint-Id")!
     static let partHeader = HTTPField.Name("X-Part-Id")!
 
-    public func tenant(from headers: HTTPFields) throws(AMEError) -> Tenant {
-        switch mode {
-        case .developmentHeaders:
+    public func tenant(from headers: HTTPFields) async throws(AMEError) -> Tenant {
+        guard requiresCredentials else {
             guard let endpoint = headers[Self.endpointHeader], !endpoint.isEmpty else {
                 throw AMEError.unauthenticated(
                     "no tenant: send the `X-Endpoint-Id` header (and optionally `X-Part-Id`)")
             }
             let part = headers[Self.partHeader].flatMap { $0.isEmpty ? nil : $0 } ?? "default"
-            guard Self.isValidPart(endpoint), Self.isValidPart(part) else {
-                throw AMEError.unauthenticated("`X-Endpoint-Id` and `X-Part-Id` may not contain `#`")
-            }
-            return Tenant(endpointId: endpoint, partId: part)
+            return try Self.tenant(endpoint, part)
         }
+        guard let authorization = headers[.authorization], authorization.hasPrefix("Bearer ") else {
+            throw AMEError.unauthenticated("send `Authorization: Bearer <API key or JWT>`")
+        }
+        let credential = String(authorization.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
+        if credential.split(separator: ".").count == 3, let jwtKeys {
+            let claims: TenantClaims
+            do {
+                claims = try await jwtKeys.verify(credential, as: TenantClaims.self)
+            } catch {
+                throw AMEError.unauthenticated("the JWT is invalid or expired")
+            }
+            return try Self.tenant(claims.endpointId, claims.partId ?? "default")
+        }
+        guard let tenant = apiKeys[Self.hash(credential)] else {
+            throw AMEError.unauthenticated("the API key is not valid")
+        }
+        return tenant
     }
 
-    /// `#` separates the two parts of the stored partition key, so it cannot appear in either.
-    static func isValidPart(_ value: String) -> Bool {
-        !value.contains("#") && value.utf8.count <= 256
+    static func tenant(_ endpoint: String, _ part: String) throws(AMEError) -> Tenant {
+        // `#` separates the two parts of the stored partition key, so it cannot appear in either.
+        guard !endpoint.isEmpty, !endpoint.contains("#"), !part.contains("#"), endpoint.utf8.count <= 256,
+            part.utf8.count <= 256
+        else {
+            throw AMEError.unauthenticated("a tenant id may not be empty, contain `#`, or exceed 256 bytes")
+        }
+        return Tenant(endpointId: endpoint, partId: part)
+    }
+
+    /// The hex SHA-256 of an API key, as the keys file stores it.
+    public static func hash(_ key: String) -> String {
+        SHA256.hash(data: Array(key.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Reads an API keys file: one key a line, `<sha256-hex> <endpoint_id> [part_id]`; `#` comments.
+    public static func readKeysFile(_ path: String) throws -> [String: Tenant] {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var keys: [String: Tenant] = [:]
+        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            if fields.isEmpty { continue }
+            guard (2...3).contains(fields.count), fields[0].count == 64,
+                fields[0].allSatisfy({ $0.isHexDigit })
+            else {
+                throw KeysFileError(
+                    description:
+                        "\(path):\(number + 1): expected `<sha256-hex> <endpoint_id> [part_id]` (make a line with `ame keys add`)"
+                )
+            }
+            keys[fields[0].lowercased()] = Tenant(
+                endpointId: fields[1], partId: fields.count == 3 ? fields[2] : "default")
+        }
+        return keys
+    }
+
+    public struct KeysFileError: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// Whether `host` is a loopback address, where the development tenancy is allowed.
     public static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+}
+
+/// The claims of a tenant JWT.
+struct TenantClaims: JWTPayload {
+    var endpointId: String
+    var partId: String?
+    var exp: ExpirationClaim?
+
+    enum CodingKeys: String, CodingKey {
+        case endpointId = "endpoint_id"
+        case partId = "part_id"
+        case exp
+    }
+
+    func verify(using algorithm: some JWTAlgorithm) throws {
+        try exp?.verifyNotExpired()
     }
 }

@@ -10,7 +10,7 @@ struct AMECommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ame",
         abstract: "A schema-first GraphQL service over DynamoDB or an embedded store.",
-        subcommands: [Serve.self, Seed.self, Tables.self, PrintSchema.self, DurabilityWriter.self]
+        subcommands: [Serve.self, Seed.self, Tables.self, Keys.self, PrintSchema.self, DurabilityWriter.self]
     )
 }
 
@@ -93,14 +93,59 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
-        guard TenantResolver.isLoopback(host) else {
+        var apiKeys: [String: Tenant] = [:]
+        if let path = environment("AME_API_KEYS_FILE") {
+            do {
+                apiKeys = try TenantResolver.readKeysFile(path)
+            } catch {
+                throw ValidationError("AME_API_KEYS_FILE: \(error)")
+            }
+        }
+        let tenants = await TenantResolver(apiKeys: apiKeys, jwtSecret: environment("AME_JWT_SECRET"))
+        guard tenants.requiresCredentials || TenantResolver.isLoopback(host) else {
             throw ValidationError(
-                "refusing to serve on \(host) without authentication: bind to 127.0.0.1, or configure API keys or JWT")
+                "refusing to serve on \(host) without authentication: bind to 127.0.0.1, or set AME_API_KEYS_FILE or AME_JWT_SECRET"
+            )
         }
         let engine = try await storeOptions.openEngine(tables: .requireExisting)
         try await AMEService.serve(
-            engine: engine, host: host, port: port,
+            engine: engine, host: host, port: port, tenants: tenants,
             banner: " (store: \(storeOptions.store), data: \(storeOptions.dataDir))")
+    }
+}
+
+/// `ame keys add`: makes a new API key for a tenant and prints the line for the keys file.
+struct Keys: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make API keys for AME_API_KEYS_FILE.", subcommands: [Add.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Make a new API key for a tenant.")
+
+        @Option var endpointId: String
+        @Option var partId = "default"
+        @Option(help: "Append the key's line to this keys file.") var file: String?
+
+        func run() throws {
+            var bytes = [UInt8](repeating: 0, count: 32)
+            var generator = SystemRandomNumberGenerator()
+            for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255, using: &generator) }
+            let key = "ame_" + bytes.map { String(format: "%02x", $0) }.joined()
+            let line = "\(TenantResolver.hash(key)) \(endpointId) \(partId)\n"
+            if let file {
+                if !FileManager.default.fileExists(atPath: file) {
+                    FileManager.default.createFile(atPath: file, contents: nil)
+                }
+                let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
+                try handle.seekToEnd()
+                try handle.write(contentsOf: Data(line.utf8))
+                try handle.close()
+                print("ame: the key's hash was added to \(file); the key (shown once): \(key)")
+            } else {
+                print("key (shown once): \(key)")
+                print("keys file line:   \(line)", terminator: "")
+            }
+        }
     }
 }
 
