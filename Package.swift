@@ -109,6 +109,7 @@ let package = Package(
             dependencies: [
                 "AMERuntime", "AMEGenerated", "AMEServer",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
         .testTarget(

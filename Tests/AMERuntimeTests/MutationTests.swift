@@ -59,6 +59,7 @@ import Testing
         let get = await test.run(
             "query($k: ID!) { contactProfile(contactUuid: $k) { email } }", variables: ["k": .string(key)])
         #expect(get.data?["contactProfile"] == .null)
+        #expect(get.errorCodes == ["ENTITY_NOT_FOUND"])
     }
 
     @Test func upsertWithAnUnknownKeyIsNotFound() async throws {

@@ -244,7 +244,10 @@ final class Execution {
             let children = try collector.collectChildren(of: field, typeName: entity.graphQLType)
             level.fills.append { [self] results in
                 if let error = results.batchError { return report(error, path: path, field: field) }
-                guard let item = results.items[tableKey] else { return }
+                guard let item = results.items[tableKey] else {
+                    // A get names one row: its absence is an error the client should see.
+                    return report(AMEError.entityNotFound(type: entity.name, key: key), path: path, field: field)
+                }
                 do {
                     let model = try entity.decode(item)
                     let object = ResultObject(capacity: children.count)
