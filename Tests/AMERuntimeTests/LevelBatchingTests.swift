@@ -1,5 +1,7 @@
+import AMEGenerated
 import AMERuntime
 import AMEServer
+import Synchronization
 import Testing
 
 /// The executor loads each relation level with as few store calls as DynamoDB allows.
@@ -122,5 +124,57 @@ import Testing
         // Each seeded place has two contacts (100 contacts over 50 places).
         #expect(places.allSatisfy { $0["contactProfiles"]?["contactProfileList"]?.arrayValue.count == 2 })
         #expect(response.storeCounters.callsByOperation == ["Query": 6])
+    }
+}
+
+/// A store that measures how many Queries are in flight at once (instrumentation only: it
+/// forwards everything to the embedded store).
+final class QueryConcurrencyProbe: Store {
+    let inner: any Store
+    private let state = Mutex((current: 0, maximum: 0))
+
+    init(_ inner: any Store) { self.inner = inner }
+
+    var maximum: Int { state.withLock { $0.maximum } }
+
+    func query(_ request: QueryRequest) async throws -> QueryPage {
+        state.withLock {
+            $0.current += 1
+            $0.maximum = max($0.maximum, $0.current)
+        }
+        defer { state.withLock { $0.current -= 1 } }
+        try await Task.sleep(for: .milliseconds(5))
+        return try await inner.query(request)
+    }
+
+    func createTable(_ table: TableDefinition) async throws { try await inner.createTable(table) }
+    func deleteTable(named name: String) async throws { try await inner.deleteTable(named: name) }
+    func listTables() async throws -> [String] { try await inner.listTables() }
+    func getItem(table: String, key: ItemKey) async throws -> Item? { try await inner.getItem(table: table, key: key) }
+    func batchGetItem(_ keys: [TableKey]) async throws -> [TableKey: Item] { try await inner.batchGetItem(keys) }
+    func transactWriteItems(_ actions: [WriteAction]) async throws { try await inner.transactWriteItems(actions) }
+    func batchWriteItem(_ requests: [BatchWriteRequest]) async throws { try await inner.batchWriteItem(requests) }
+}
+
+@Suite struct LevelConcurrencyTests {
+    @Test func theQueriesOfOneLevelRunConcurrentlyWithinTheBound() async throws {
+        let probe = QueryConcurrencyProbe(try SQLiteStore(path: nil))
+        let engine = try GraphQLEngine(
+            registry: AMESchemaRegistry.registry, store: probe, limits: QueryLimits(maxConcurrentQueries: 4))
+        try await engine.createTables()
+        _ = try await SampleData(corporations: 1, places: 20, contacts: 40, requests: 0)
+            .load(into: engine, tenant: TestEngine.tenantA)
+        let response = await engine.execute(
+            GraphQLRequest(
+                query:
+                    "{ placeList(limit: 20) { placeList { contactProfiles(limit: 5) { contactProfileList { email } } } } }"
+            ),
+            tenant: TestEngine.tenantA)
+        let places = response.data?["placeList"]?["placeList"]?.arrayValue ?? []
+        #expect(places.count == 20)
+        #expect(places.allSatisfy { $0["contactProfiles"]?["contactProfileList"]?.arrayValue.count == 2 })
+        #expect(response.storeCounters.callsByOperation["Query"] == 21)
+        #expect(probe.maximum > 1, "the level's queries ran one at a time")
+        #expect(probe.maximum <= 4)
     }
 }

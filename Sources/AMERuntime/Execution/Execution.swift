@@ -195,15 +195,25 @@ final class Execution {
         let keys = level.keys
         let queries = level.queries
         async let batch: [TableKey: Item] = keys.isEmpty ? [:] : session.batchGet(keys)
+        let limit = engine.limits.maxConcurrentQueries
         let outcomes: [Result<QueryOutcome, Error>] = await withTaskGroup(of: (Int, Result<QueryOutcome, Error>).self) {
             group in
-            for (index, query) in queries.enumerated() {
+            // At most `limit` Queries in flight: a level with many parents does not flood the store.
+            var outcomes = [Result<QueryOutcome, Error>?](repeating: nil, count: queries.count)
+            var next = 0
+            func start() {
+                let index = next
+                let query = queries[index]
+                next += 1
                 group.addTask {
                     do { return (index, .success(try await query(session))) } catch { return (index, .failure(error)) }
                 }
             }
-            var outcomes = [Result<QueryOutcome, Error>?](repeating: nil, count: queries.count)
-            for await (index, outcome) in group { outcomes[index] = outcome }
+            while next < min(limit, queries.count) { start() }
+            for await (index, outcome) in group {
+                outcomes[index] = outcome
+                if next < queries.count { start() }
+            }
             return outcomes.map { $0! }
         }
         do {

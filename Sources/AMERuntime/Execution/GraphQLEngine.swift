@@ -71,12 +71,18 @@ public struct QueryLimits: Sendable {
     public var defaultPageSize: Int
     /// The largest `limit` a list accepts.
     public var maxPageSize: Int
+    /// How many Queries of one level (a `hasMany` per parent) may be in flight at once.
+    public var maxConcurrentQueries: Int
 
-    public init(maxComplexity: Int = 1000, maxDepth: Int = 10, defaultPageSize: Int = 100, maxPageSize: Int = 1000) {
+    public init(
+        maxComplexity: Int = 1000, maxDepth: Int = 10, defaultPageSize: Int = 100, maxPageSize: Int = 1000,
+        maxConcurrentQueries: Int = 32
+    ) {
         self.maxComplexity = maxComplexity
         self.maxDepth = maxDepth
         self.defaultPageSize = defaultPageSize
         self.maxPageSize = maxPageSize
+        self.maxConcurrentQueries = maxConcurrentQueries
     }
 }
 
