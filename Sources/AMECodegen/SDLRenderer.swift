@@ -94,6 +94,9 @@ public struct SDLRenderer {
             for field in entity.fields where isFilterable(field) {
                 arguments.append("\(Naming.camelCase(field.name)): \(inputType(field.type))")
             }
+            for field in entity.fields where field.type == .scalar(.string) {
+                arguments.append("\(Naming.camelCase(field.name))Contains: String")
+            }
             lines.append(
                 "\(Naming.listField(entity.name))(\(arguments.joined(separator: ", "))): \(Naming.listTypeName(entity.name))"
             )

@@ -62,6 +62,25 @@ import Testing
         #expect(otherList.errorCodes == ["BAD_USER_INPUT"])
     }
 
+    @Test func containsFiltersFillEveryPageAndCountOnlyMatches() async throws {
+        // contact1, contact10…contact19 and contact21 contain "1": 12 of 25.
+        var seen: [String] = []
+        var token: JSONValue = .null
+        repeat {
+            let page = await test.run(
+                "query($t: String) { contactProfileList(emailContains: \"1\", limit: 5, nextToken: $t) { contactProfileList { email } total nextToken } }",
+                variables: ["t": token])
+            #expect(page.errors.isEmpty)
+            #expect(page.data?["contactProfileList"]?["total"] == 12)
+            let emails = emails(page)
+            token = page.data?["contactProfileList"]?["nextToken"] ?? .null
+            if token != .null { #expect(emails.count == 5, "a page came back short while more matches exist") }
+            seen += emails
+        } while token != .null
+        #expect(seen.count == 12)
+        #expect(seen.allSatisfy { $0.contains("1") })
+    }
+
     @Test func aRelationPagesWithItsOwnToken() async throws {
         let place = JSONValue.string(test.keys.places[0])
         let query = """

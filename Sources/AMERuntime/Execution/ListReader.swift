@@ -9,6 +9,8 @@ struct ListReader: Sendable {
     let partition: String
     let sortCondition: SortKeyCondition?
     let filters: [(attribute: String, value: ItemValue)]
+    /// `<field>Contains` filters: the field's text contains the value.
+    let containing: [(attribute: String, text: String)]
     let limit: Int
     let pageNumber: Int?
     let startKey: Item?
@@ -42,9 +44,18 @@ struct ListReader: Sendable {
             sortCondition = nil
         }
         filters = equalities.filter { $0.0.attribute != served?.sortAttribute }.map { ($0.0.attribute, $0.1) }
+        var containing: [(String, String)] = []
+        for field in entity.fields {
+            guard case .string = field.type, let text = arguments[field.graphQLName + "Contains"]?.stringValue else {
+                continue
+            }
+            containing.append((field.attribute, text))
+        }
+        self.containing = containing
         tokenScope =
             "list:\(entity.name)"
             + equalities.map { "|\($0.0.attribute)=\(AttributeText.of($0.1))" }.sorted().joined()
+            + containing.map { "|\($0.0)~\($0.1)" }.sorted().joined()
         if let token = arguments["nextToken"]?.stringValue {
             startKey = try engine.pageTokens.decode(token, tenant: tenant, scope: tokenScope)
             pageNumber = nil
@@ -58,7 +69,13 @@ struct ListReader: Sendable {
 
     private func matches(_ item: Item) -> Bool {
         filters.allSatisfy { filter in WritePath.sameValue(item[filter.attribute], filter.value) }
+            && containing.allSatisfy { filter in
+                guard case .string(let text)? = item[filter.attribute] else { return false }
+                return text.contains(filter.text)
+            }
     }
+
+    private var filtersWhileReading: Bool { !filters.isEmpty || !containing.isEmpty }
 
     private func key(of item: Item) -> Item {
         var key: Item = [tenantAttribute: item[tenantAttribute] ?? .null, keyAttribute: item[keyAttribute] ?? .null]
@@ -72,7 +89,7 @@ struct ListReader: Sendable {
         var cursor = startKey
         var lastKey: Item?
         reading: while true {
-            let wanted = filters.isEmpty ? skip + limit - items.count + 1 : StoreLimits.queryPageItems
+            let wanted = filtersWhileReading ? StoreLimits.queryPageItems : skip + limit - items.count + 1
             let page = try await session.query(
                 QueryRequest(
                     table: table, index: index, partition: .string(partition), sortCondition: sortCondition,
@@ -106,7 +123,7 @@ struct ListReader: Sendable {
     private func count(_ session: StoreSession) async throws -> Int {
         let request = QueryRequest(
             table: table, index: index, partition: .string(partition), sortCondition: sortCondition)
-        guard !filters.isEmpty else { return try await session.count(request) }
+        guard filtersWhileReading else { return try await session.count(request) }
         // Filters on unindexed fields: count the matches while reading.
         var total = 0
         var cursor: Item?
