@@ -11,9 +11,9 @@ import Testing
           email place { businessName corporationProfile { businessName } } } } }
         """
 
-    @Test(arguments: [100, 10])
-    func nestedListOfContactsCostsThreeStoreCalls(limit: Int) async throws {
-        let test = try await TestEngine()
+    @Test(arguments: StoreBackend.allCases, [100, 10])
+    func nestedListOfContactsCostsThreeStoreCalls(_ backend: StoreBackend, limit: Int) async throws {
+        guard let test = try await TestEngine(backend: backend) else { return }
         let response = await test.run(Self.nestedList, variables: ["limit": .int(limit)])
 
         #expect(response.errors.isEmpty)
@@ -66,8 +66,9 @@ import Testing
         #expect(response.storeCounters.batchSizes.sorted() == [50, 100, 100])
     }
 
-    @Test func theFourLevelQueryReturnsSeededValuesInFiveStoreCalls() async throws {
-        let test = try await TestEngine()
+    @Test(arguments: StoreBackend.allCases)
+    func theFourLevelQueryReturnsSeededValuesInFiveStoreCalls(_ backend: StoreBackend) async throws {
+        guard let test = try await TestEngine(backend: backend) else { return }
         let request = test.keys.requests[0]
         let response = await test.run(
             """

@@ -3,16 +3,17 @@ import AMEServer
 import Testing
 
 /// Data written for one tenant is invisible to, and untouchable by, another: whatever the
-/// arguments say.
+/// arguments say; on both stores.
 @Suite struct TenantIsolationTests {
-    let test: TestEngine
     let b = TestEngine.tenantB
 
-    init() async throws {
-        test = try await TestEngine(seed: SampleData(corporations: 2, places: 4, contacts: 6, requests: 3))
+    static func engine(_ backend: StoreBackend) async throws -> TestEngine? {
+        try await TestEngine(backend: backend, seed: SampleData(corporations: 2, places: 4, contacts: 6, requests: 3))
     }
 
-    @Test func getsOfAnotherTenantsKeysReturnNull() async throws {
+    @Test(arguments: StoreBackend.allCases)
+    func getsOfAnotherTenantsKeysReturnNull(_ backend: StoreBackend) async throws {
+        guard let test = try await Self.engine(backend) else { return }
         let response = await test.run(
             """
             query($c: ID!, $p: ID!, $r: ID!, $o: ID!) {
@@ -33,7 +34,9 @@ import Testing
         #expect(response.data?["corporationProfile"] == .null)
     }
 
-    @Test func listsOfAnotherTenantAreEmpty() async throws {
+    @Test(arguments: StoreBackend.allCases)
+    func listsOfAnotherTenantAreEmpty(_ backend: StoreBackend) async throws {
+        guard let test = try await Self.engine(backend) else { return }
         for list in ["contactProfileList", "placeList", "contactRequestList", "corporationProfileList"] {
             let response = await test.run("{ \(list) { \(list) { __typename } total } }", tenant: b)
             #expect(response.data?[list]?[list]?.arrayValue.isEmpty == true, "\(list)")
@@ -48,7 +51,9 @@ import Testing
         #expect(related.data?["contactProfileList"]?["contactProfileList"]?.arrayValue.isEmpty == true)
     }
 
-    @Test func anotherTenantCannotUpdateOrDelete() async throws {
+    @Test(arguments: StoreBackend.allCases)
+    func anotherTenantCannotUpdateOrDelete(_ backend: StoreBackend) async throws {
+        guard let test = try await Self.engine(backend) else { return }
         let contact = test.keys.contacts[0]
         let update = await test.run(
             "mutation($c: ID!) { insertUpdateContactProfile(contactUuid: $c, firstName: \"Mallory\", updatedBy: \"b\") { contactProfile { firstName } } }",
@@ -67,7 +72,9 @@ import Testing
         #expect(owner.data?["contactProfile"]?["data"]?["source"] == "seed")
     }
 
-    @Test func aReferenceToAnotherTenantsRowIsAForeignKeyViolation() async throws {
+    @Test(arguments: StoreBackend.allCases)
+    func aReferenceToAnotherTenantsRowIsAForeignKeyViolation(_ backend: StoreBackend) async throws {
+        guard let test = try await Self.engine(backend) else { return }
         // Tenant B writes a contact whose place id is one of tenant A's places.
         let response = await test.run(
             """
@@ -79,7 +86,9 @@ import Testing
         #expect(list.data?["contactProfileList"]?["total"] == 0)
     }
 
-    @Test func aNextTokenIsRefusedForAnotherTenant() async throws {
+    @Test(arguments: StoreBackend.allCases)
+    func aNextTokenIsRefusedForAnotherTenant(_ backend: StoreBackend) async throws {
+        guard let test = try await Self.engine(backend) else { return }
         let page = await test.run("{ contactProfileList(limit: 2) { nextToken } }")
         let token = try #require(page.data?["contactProfileList"]?["nextToken"]?.stringValue)
         let own = await test.run(
