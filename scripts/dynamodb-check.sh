@@ -33,6 +33,8 @@ wait_for_port "$moto_port"
 
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$moto_port" AWS_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+# One page-token secret for both servers, so their nextTokens can be compared too.
+export AME_TOKEN_SECRET=dynamodb-check
 
 echo "dynamodb-check: ame tables create (DynamoDB), twice: it is idempotent"
 AME_STORE=dynamodb "$ame" tables create > /dev/null
