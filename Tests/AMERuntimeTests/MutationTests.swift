@@ -147,3 +147,27 @@ import Testing
         #expect(response.cost.storeCalls == 0)
     }
 }
+
+/// Repeated queries skip parsing and validation; the cache is bounded.
+@Suite struct DocumentCacheTests {
+    @Test func aRepeatedQueryIsParsedOnceAndTheCacheStaysWithinItsSize() async throws {
+        let test = try await TestEngine(seed: nil, limits: QueryLimits(documentCacheSize: 2))
+        _ = await test.run("{ ping }")
+        _ = await test.run("{ ping }")
+        _ = await test.run("{ ping }")
+        var statistics = test.engine.documentCacheStatistics
+        #expect(statistics.misses == 1)
+        #expect(statistics.hits == 2)
+        _ = await test.run("{ a: ping }")
+        _ = await test.run("{ b: ping }")
+        statistics = test.engine.documentCacheStatistics
+        #expect(statistics.count == 2)
+        // `{ ping }` was the least recently used and made room: it is parsed again.
+        _ = await test.run("{ ping }")
+        #expect(test.engine.documentCacheStatistics.misses == 4)
+        // Invalid documents are not kept.
+        _ = await test.run("{ nope }")
+        _ = await test.run("{ nope }")
+        #expect(test.engine.documentCacheStatistics.misses == 6)
+    }
+}

@@ -73,11 +73,14 @@ public struct QueryLimits: Sendable {
     public var maxPageSize: Int
     /// How many Queries of one level (a `hasMany` per parent) may be in flight at once.
     public var maxConcurrentQueries: Int
+    /// How many parsed and validated documents are kept for repeated queries.
+    public var documentCacheSize: Int
 
     public init(
         maxComplexity: Int = 1000, maxDepth: Int = 10, defaultPageSize: Int = 100, maxPageSize: Int = 1000,
-        maxConcurrentQueries: Int = 32
+        maxConcurrentQueries: Int = 32, documentCacheSize: Int = 1000
     ) {
+        self.documentCacheSize = documentCacheSize
         self.maxComplexity = maxComplexity
         self.maxDepth = maxDepth
         self.defaultPageSize = defaultPageSize
@@ -101,6 +104,11 @@ public final class GraphQLEngine: Sendable {
     let keys: KeyGenerator
     /// Signs and checks `nextToken`s.
     let pageTokens: PageTokenSigner
+    /// Parsed, validated documents by query text.
+    let documents: DocumentCache
+
+    /// Hits and misses of the parsed-document cache, and how many documents it holds.
+    public var documentCacheStatistics: (hits: Int, misses: Int, count: Int) { documents.statistics }
 
     /// What a root field does.
     enum RootField {
@@ -118,6 +126,7 @@ public final class GraphQLEngine: Sendable {
         pageTokens: PageTokenSigner = .random()
     ) throws {
         self.pageTokens = pageTokens
+        documents = DocumentCache(capacity: limits.documentCacheSize)
         self.registry = registry
         self.store = store
         self.keys = keys
@@ -163,17 +172,22 @@ public final class GraphQLEngine: Sendable {
         }
 
         let document: Document
-        do {
-            document = try parse(source: Source(body: request.query, name: "GraphQL request"))
-        } catch let error as GraphQLError {
-            return response(data: nil, errors: [Self.payload(error, code: { .parseFailed($0) })])
-        } catch {
-            return response(data: nil, errors: [GraphQLErrorPayload(.parseFailed("cannot parse the query"))])
-        }
-        let validationErrors = validate(schema: schema, ast: document)
-        if !validationErrors.isEmpty {
-            return response(
-                data: nil, errors: validationErrors.map { Self.payload($0, code: { .validationFailed($0) }) })
+        if let cached = documents.document(for: request.query) {
+            document = cached
+        } else {
+            do {
+                document = try parse(source: Source(body: request.query, name: "GraphQL request"))
+            } catch let error as GraphQLError {
+                return response(data: nil, errors: [Self.payload(error, code: { .parseFailed($0) })])
+            } catch {
+                return response(data: nil, errors: [GraphQLErrorPayload(.parseFailed("cannot parse the query"))])
+            }
+            let validationErrors = validate(schema: schema, ast: document)
+            if !validationErrors.isEmpty {
+                return response(
+                    data: nil, errors: validationErrors.map { Self.payload($0, code: { .validationFailed($0) }) })
+            }
+            documents.store(document, for: request.query)
         }
         let execution: Execution
         if !request.allowsMutations, Execution.selectsMutation(document, operationName: request.operationName) {

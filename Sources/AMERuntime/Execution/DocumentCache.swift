@@ -1,0 +1,53 @@
+import GraphQL
+import Synchronization
+
+/// Parsed and validated documents by query text, so a repeated query skips parsing and
+/// validation. Bounded: past `capacity` entries the least recently used one is dropped.
+final class DocumentCache: Sendable {
+    let capacity: Int
+    private let state: Mutex<State>
+
+    private struct State {
+        var entries: [String: (document: Document, lastUse: UInt64)] = [:]
+        var clock: UInt64 = 0
+        var hits = 0
+        var misses = 0
+    }
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 1)
+        state = Mutex(State())
+    }
+
+    func document(for query: String) -> Document? {
+        state.withLock { state in
+            state.clock += 1
+            guard var entry = state.entries[query] else {
+                state.misses += 1
+                return nil
+            }
+            state.hits += 1
+            entry.lastUse = state.clock
+            state.entries[query] = entry
+            return entry.document
+        }
+    }
+
+    /// Keeps a document that parsed and validated.
+    func store(_ document: Document, for query: String) {
+        state.withLock { state in
+            state.clock += 1
+            if state.entries[query] == nil, state.entries.count >= capacity,
+                let oldest = state.entries.min(by: { $0.value.lastUse < $1.value.lastUse })?.key
+            {
+                state.entries[oldest] = nil
+            }
+            state.entries[query] = (document, state.clock)
+        }
+    }
+
+    /// Hits, misses and the number of cached documents.
+    var statistics: (hits: Int, misses: Int, count: Int) {
+        state.withLock { ($0.hits, $0.misses, $0.entries.count) }
+    }
+}
