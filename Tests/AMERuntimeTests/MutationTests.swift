@@ -171,3 +171,31 @@ import Testing
         #expect(test.engine.documentCacheStatistics.misses == 6)
     }
 }
+
+/// The complexity limiter cannot be made to work exponentially.
+@Suite struct FragmentBombTests {
+    /// Fragment `F<i>` uses `F<i+1>` twice (under two aliases): 2^n paths in n fragments.
+    static func bomb(_ count: Int) -> String {
+        var text = "{ contactProfileList(limit: 1) { contactProfileList { ...F0 } } }\n"
+        for index in 0..<count {
+            let next = index + 1 < count ? "...F\(index + 1)" : "email"
+            text += """
+                fragment F\(index) on ContactProfileType { email
+                  a: place { contactProfiles(limit: 1) { contactProfileList { \(next) } } }
+                  b: place { contactProfiles(limit: 1) { contactProfileList { \(next) } } } }
+
+                """
+        }
+        return text
+    }
+
+    @Test func aFragmentBombIsRefusedBeforeItIsExpanded() async throws {
+        // A generous depth limit, so that only the complexity limit can stop it.
+        let test = try await TestEngine(seed: nil, limits: QueryLimits(maxDepth: 1000))
+        let response = await test.run(Self.bomb(60))
+        #expect(response.errorCodes == ["QUERY_TOO_COMPLEX"])
+        #expect(response.cost.storeCalls == 0)
+        let deep = try await TestEngine(seed: nil)
+        #expect(await deep.run(Self.bomb(60)).errorCodes == ["QUERY_TOO_DEEP"])
+    }
+}

@@ -1,28 +1,69 @@
 /// Measures a query before execution: cost 1 per field, the children of a list field multiplied
 /// by its `limit` (or the default page size), and the nesting depth.
-struct ComplexityAnalysis {
+///
+/// Safe against fragment bombs: the cost of a selection is computed once per (type, selection
+/// sets) and reused (memoization), measuring stops as soon as the depth limit is passed, and the
+/// number of distinct selections measured is capped.
+final class ComplexityAnalysis {
     let engine: GraphQLEngine
     let collector: FieldCollector
+    /// Distinct selections measured at most; past it the query is refused as too complex.
+    static let nodeCap = 10_000
+    private var memo: [MemoKey: (cost: Int, depth: Int)] = [:]
+    private var nodes = 0
+
+    private struct MemoKey: Hashable {
+        var typeName: String
+        var selections: [ObjectIdentifier]
+    }
+
+    init(engine: GraphQLEngine, collector: FieldCollector) {
+        self.engine = engine
+        self.collector = collector
+    }
 
     func measure(_ fields: [CollectedField], typeName: String) throws(AMEError) -> (complexity: Int, depth: Int) {
+        try measure(fields, typeName: typeName, level: 1)
+    }
+
+    private func measure(
+        _ fields: [CollectedField], typeName: String, level: Int
+    ) throws(AMEError) -> (
+        complexity: Int, depth: Int
+    ) {
+        let maxDepth = engine.limits.maxDepth
+        guard level <= maxDepth else { throw AMEError.queryTooDeep(depth: level, maxDepth: maxDepth) }
         var complexity = 0
         var depth = 0
         for field in fields {
-            let (cost, fieldDepth) = try measure(field, parentType: typeName)
+            let (cost, fieldDepth) = try measure(field, parentType: typeName, level: level)
             complexity = complexity.addingReportingOverflow(cost).overflow ? Int.max : complexity + cost
             depth = max(depth, fieldDepth)
         }
         return (complexity, depth)
     }
 
-    private func measure(_ field: CollectedField, parentType: String) throws(AMEError) -> (Int, Int) {
+    private func measure(_ field: CollectedField, parentType: String, level: Int) throws(AMEError) -> (Int, Int) {
         guard field.first.selectionSet != nil else { return (1, 1) }
         guard let (childType, multiplier) = try childType(of: field, parentType: parentType) else { return (1, 1) }
-        let children = try collector.collectChildren(of: field, typeName: childType)
-        let (childCost, childDepth) = try measure(children, typeName: childType)
-        let product = childCost.multipliedReportingOverflow(by: max(multiplier, 1))
+        let key = MemoKey(
+            typeName: childType, selections: field.nodes.compactMap { $0.selectionSet.map(ObjectIdentifier.init) })
+        let child: (cost: Int, depth: Int)
+        if let known = memo[key] {
+            child = known
+        } else {
+            nodes += 1
+            guard nodes <= Self.nodeCap else {
+                throw AMEError.queryTooComplex(complexity: Int.max, maxComplexity: engine.limits.maxComplexity)
+            }
+            let children = try collector.collectChildren(of: field, typeName: childType)
+            let measured = try measure(children, typeName: childType, level: level + 1)
+            child = (measured.complexity, measured.depth)
+            memo[key] = child
+        }
+        let product = child.cost.multipliedReportingOverflow(by: max(multiplier, 1))
         let cost = product.overflow ? Int.max : product.partialValue
-        return (cost == Int.max ? Int.max : cost + 1, childDepth + 1)
+        return (cost == Int.max ? Int.max : cost + 1, child.depth + 1)
     }
 
     /// The type a field's selection applies to, and how many times it may repeat.

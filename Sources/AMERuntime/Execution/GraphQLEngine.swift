@@ -172,7 +172,8 @@ public final class GraphQLEngine: Sendable {
         }
 
         let document: Document
-        if let cached = documents.document(for: request.query) {
+        let cached = documents.document(for: request.query)
+        if let cached {
             document = cached
         } else {
             do {
@@ -182,20 +183,16 @@ public final class GraphQLEngine: Sendable {
             } catch {
                 return response(data: nil, errors: [GraphQLErrorPayload(.parseFailed("cannot parse the query"))])
             }
-            let validationErrors = validate(schema: schema, ast: document)
-            if !validationErrors.isEmpty {
-                return response(
-                    data: nil, errors: validationErrors.map { Self.payload($0, code: { .validationFailed($0) }) })
-            }
-            documents.store(document, for: request.query)
         }
-        let execution: Execution
         if !request.allowsMutations, Execution.selectsMutation(document, operationName: request.operationName) {
             var refused = response(
                 data: nil, errors: [GraphQLErrorPayload(.badUserInput("mutations must be sent with POST", field: nil))])
             refused.mutationRefused = true
             return refused
         }
+        // The limits are checked before validation, whose cost grows with the document's size:
+        // a fragment bomb is refused without being expanded.
+        let execution: Execution
         do {
             execution = try Execution(
                 engine: self, document: document, request: request, tenant: tenant, session: session
@@ -212,6 +209,14 @@ public final class GraphQLEngine: Sendable {
             return response(data: nil, errors: [GraphQLErrorPayload(error)])
         } catch {
             return response(data: nil, errors: [GraphQLErrorPayload(.internalError)])
+        }
+        if cached == nil {
+            let validationErrors = validate(schema: schema, ast: document)
+            if !validationErrors.isEmpty {
+                return response(
+                    data: nil, errors: validationErrors.map { Self.payload($0, code: { .validationFailed($0) }) })
+            }
+            documents.store(document, for: request.query)
         }
         let data = await execution.run()
         return response(data: data, errors: execution.errors)
