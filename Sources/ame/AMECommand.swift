@@ -45,21 +45,31 @@ struct StoreOptions: ParsableArguments {
         let limits = QueryLimits(
             maxComplexity: Int(environment("AME_MAX_COMPLEXITY") ?? "") ?? 1000,
             maxDepth: Int(environment("AME_MAX_DEPTH") ?? "") ?? 10)
+        var tenantLimits: [String: TenantLimits] = [:]
+        if let text = environment("AME_TENANT_LIMITS") {
+            do {
+                tenantLimits = try TenantLimits.parse(text)
+            } catch {
+                throw ValidationError(error.message)
+            }
+        }
         // Instances behind one address must share it, or a token from one is refused by another.
         let pageTokens = environment("AME_TOKEN_SECRET").map(PageTokenSigner.init(secret:)) ?? .random()
         switch store {
         case "embedded":
             try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
             let engine = try GraphQLEngine(
-                registry: registry, store: try SQLiteStore(path: "\(dataDir)/ame.sqlite"), limits: limits, keys: keys,
-                pageTokens: pageTokens)
+                registry: registry, store: try SQLiteStore(path: "\(dataDir)/ame.sqlite"), limits: limits,
+                tenantLimits: tenantLimits,
+                keys: keys, pageTokens: pageTokens)
             if policy != .leave { try await engine.createTables() }
             return engine
         case "dynamodb":
             let configuration = try DynamoDBConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
             let backend = DynamoDBStore(configuration: configuration, tables: registry.tableDefinitions)
             let engine = try GraphQLEngine(
-                registry: registry, store: backend, limits: limits, keys: keys, pageTokens: pageTokens)
+                registry: registry, store: backend, limits: limits, tenantLimits: tenantLimits, keys: keys,
+                pageTokens: pageTokens)
             switch policy {
             case .create:
                 try await engine.createTables()

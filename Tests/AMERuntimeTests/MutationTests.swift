@@ -1,3 +1,4 @@
+import AMEGenerated
 import AMERuntime
 import AMEServer
 import Testing
@@ -197,5 +198,26 @@ import Testing
         #expect(response.cost.storeCalls == 0)
         let deep = try await TestEngine(seed: nil)
         #expect(await deep.run(Self.bomb(60)).errorCodes == ["QUERY_TOO_DEEP"])
+    }
+}
+
+/// The complexity and depth limits can be set per tenant.
+@Suite struct TenantLimitTests {
+    @Test func aTenantsOwnLimitsReplaceTheDefaults() async throws {
+        let engine = try GraphQLEngine(
+            registry: AMESchemaRegistry.registry, store: try SQLiteStore(path: nil),
+            limits: QueryLimits(maxComplexity: 100),
+            tenantLimits: try TenantLimits.parse(
+                #"{"big": {"maxComplexity": 5000}, "big#small": {"maxComplexity": 10}}"#))
+        try await engine.createTables()
+        let query = GraphQLRequest(query: "{ contactProfileList(limit: 100) { contactProfileList { email } } }")
+        let byDefault = await engine.execute(query, tenant: Tenant(endpointId: "other"))
+        #expect(byDefault.errorCodes == ["QUERY_TOO_COMPLEX"])
+        let big = await engine.execute(query, tenant: Tenant(endpointId: "big"))
+        #expect(big.errors.isEmpty)
+        #expect(big.cost.maxComplexity == 5000)
+        let part = await engine.execute(query, tenant: Tenant(endpointId: "big", partId: "small"))
+        #expect(part.errors.first?.error.extensions["maxComplexity"] == 10)
+        #expect(throws: AMEError.self) { try TenantLimits.parse(#"{"x": {"maxComplexty": 1}}"#) }
     }
 }

@@ -7,6 +7,7 @@
 final class ComplexityAnalysis {
     let engine: GraphQLEngine
     let collector: FieldCollector
+    let limits: QueryLimits
     /// Distinct selections measured at most; past it the query is refused as too complex.
     static let nodeCap = 10_000
     private var memo: [MemoKey: (cost: Int, depth: Int)] = [:]
@@ -17,9 +18,10 @@ final class ComplexityAnalysis {
         var selections: [ObjectIdentifier]
     }
 
-    init(engine: GraphQLEngine, collector: FieldCollector) {
+    init(engine: GraphQLEngine, collector: FieldCollector, limits: QueryLimits) {
         self.engine = engine
         self.collector = collector
+        self.limits = limits
     }
 
     func measure(_ fields: [CollectedField], typeName: String) throws(AMEError) -> (complexity: Int, depth: Int) {
@@ -31,7 +33,7 @@ final class ComplexityAnalysis {
     ) throws(AMEError) -> (
         complexity: Int, depth: Int
     ) {
-        let maxDepth = engine.limits.maxDepth
+        let maxDepth = limits.maxDepth
         guard level <= maxDepth else { throw AMEError.queryTooDeep(depth: level, maxDepth: maxDepth) }
         var complexity = 0
         var depth = 0
@@ -54,7 +56,7 @@ final class ComplexityAnalysis {
         } else {
             nodes += 1
             guard nodes <= Self.nodeCap else {
-                throw AMEError.queryTooComplex(complexity: Int.max, maxComplexity: engine.limits.maxComplexity)
+                throw AMEError.queryTooComplex(complexity: Int.max, maxComplexity: limits.maxComplexity)
             }
             let children = try collector.collectChildren(of: field, typeName: childType)
             let measured = try measure(children, typeName: childType, level: level + 1)
@@ -68,7 +70,7 @@ final class ComplexityAnalysis {
 
     /// The type a field's selection applies to, and how many times it may repeat.
     private func childType(of field: CollectedField, parentType: String) throws(AMEError) -> (String, Int)? {
-        let limits = engine.limits
+        let limits = self.limits
         func limit() throws(AMEError) -> Int {
             let arguments = try ArgumentCoercion.arguments(of: field.first, variables: collector.variables)
             return arguments["limit"]?.intValue ?? limits.defaultPageSize

@@ -87,7 +87,8 @@ final class Execution {
     /// The complexity and depth of the operation, computed before any store call.
     func measure() throws(AMEError) -> (complexity: Int, depth: Int) {
         let fields = try collector.collect(operation.selectionSet, typeName: rootTypeName)
-        return try ComplexityAnalysis(engine: engine, collector: collector).measure(fields, typeName: rootTypeName)
+        return try ComplexityAnalysis(engine: engine, collector: collector, limits: engine.limits(for: tenant))
+            .measure(fields, typeName: rootTypeName)
     }
 
     func report(_ error: Error, path: [JSONValue], field: CollectedField?) {

@@ -63,6 +63,36 @@ public struct GraphQLResponse: Sendable {
     public var isRequestError: Bool { data == nil && !errors.isEmpty }
 }
 
+/// A tenant's own complexity and depth limits (`AME_TENANT_LIMITS`).
+public struct TenantLimits: Sendable, Equatable {
+    public var maxComplexity: Int?
+    public var maxDepth: Int?
+
+    public init(maxComplexity: Int? = nil, maxDepth: Int? = nil) {
+        self.maxComplexity = maxComplexity
+        self.maxDepth = maxDepth
+    }
+
+    /// Reads `{"acme": {"maxComplexity": 5000}, "acme#eu": {"maxDepth": 12}}`.
+    public static func parse(_ text: String) throws(AMEError) -> [String: TenantLimits] {
+        let invalid = AMEError.badUserInput(
+            "AME_TENANT_LIMITS must be a JSON object like {\"acme\": {\"maxComplexity\": 5000, \"maxDepth\": 12}}",
+            field: nil)
+        guard case .object(let tenants)? = try? JSONValue.parse(text) else { throw invalid }
+        var result: [String: TenantLimits] = [:]
+        for (tenant, value) in tenants.pairs {
+            guard case .object(let limits) = value,
+                limits.keys.allSatisfy({ ["maxComplexity", "maxDepth"].contains($0) })
+            else { throw invalid }
+            let complexity = limits["maxComplexity"]?.intValue
+            let depth = limits["maxDepth"]?.intValue
+            guard complexity.map({ $0 > 0 }) ?? true, depth.map({ $0 > 0 }) ?? true else { throw invalid }
+            result[tenant] = TenantLimits(maxComplexity: complexity, maxDepth: depth)
+        }
+        return result
+    }
+}
+
 /// Limits applied to each request before any store call.
 public struct QueryLimits: Sendable {
     public var maxComplexity: Int
@@ -95,6 +125,19 @@ public final class GraphQLEngine: Sendable {
     public let registry: SchemaRegistry
     public let store: any Store
     public let limits: QueryLimits
+    /// Per-tenant complexity and depth limits, by `endpoint_id` or `endpoint_id#part_id`.
+    public let tenantLimits: [String: TenantLimits]
+
+    /// The limits for one tenant: its own where set (`endpoint#part` over `endpoint`), else the defaults.
+    public func limits(for tenant: Tenant) -> QueryLimits {
+        var result = limits
+        for key in [tenant.endpointId, tenant.partitionKey] {
+            guard let override = tenantLimits[key] else { continue }
+            if let value = override.maxComplexity { result.maxComplexity = value }
+            if let value = override.maxDepth { result.maxDepth = value }
+        }
+        return result
+    }
     let schema: GraphQLSchema
     let rootFields: [String: RootField]
     let entitiesByName: [String: EntityDefinition]
@@ -122,6 +165,7 @@ public final class GraphQLEngine: Sendable {
 
     public init(
         registry: SchemaRegistry, store: any Store, limits: QueryLimits = QueryLimits(),
+        tenantLimits: [String: TenantLimits] = [:],
         clock: @escaping @Sendable () -> Timestamp = Timestamp.now, keys: KeyGenerator = .random,
         pageTokens: PageTokenSigner = .random()
     ) throws {
@@ -131,6 +175,7 @@ public final class GraphQLEngine: Sendable {
         self.store = store
         self.keys = keys
         self.limits = limits
+        self.tenantLimits = tenantLimits
         self.clock = clock
         schema = try buildSchema(source: registry.sdl)
         var roots: [String: RootField] = ["ping": .ping]
@@ -158,6 +203,7 @@ public final class GraphQLEngine: Sendable {
     /// Executes one request for one tenant.
     public func execute(_ request: GraphQLRequest, tenant: Tenant) async -> GraphQLResponse {
         let session = StoreSession(store: store)
+        let limits = limits(for: tenant)
         var complexity = 0
         func response(data: JSONValue?, errors: [GraphQLErrorPayload]) -> GraphQLResponse {
             let counters = session.counters
