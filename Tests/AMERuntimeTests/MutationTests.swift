@@ -221,3 +221,36 @@ import Testing
         #expect(throws: AMEError.self) { try TenantLimits.parse(#"{"x": {"maxComplexty": 1}}"#) }
     }
 }
+
+/// Variable values are coerced to their declared types before anything runs.
+@Suite struct VariableCoercionTests {
+    @Test func wrongVariableValuesAreRequestErrorsNamingTheVariable() async throws {
+        let test = try await TestEngine(seed: nil)
+        let list = "query($n: Int) { contactProfileList(limit: $n) { total } }"
+        let wrongType = await test.run(list, variables: ["n": "ten"])
+        #expect(wrongType.errorCodes == ["BAD_USER_INPUT"])
+        #expect(wrongType.errors.first?.error.extensions["field"] == "n")
+        #expect(wrongType.isRequestError)
+        let required = await test.run("query($k: ID!) { place(placeUuid: $k) { businessName } }")
+        #expect(required.errorCodes == ["BAD_USER_INPUT"])
+        let nullForNonNull = await test.run(
+            "query($k: ID!) { place(placeUuid: $k) { businessName } }", variables: ["k": nil])
+        #expect(nullForNonNull.errorCodes == ["BAD_USER_INPUT"])
+        let badObject = await test.run(
+            """
+            mutation($a: AddressInput) { insertUpdateCorporationProfile(externalId: "x", corporationType: "t",
+              businessName: "b", address: $a, updatedBy: "u") { corporationProfile { corporationUuid } } }
+            """, variables: ["a": ["street": 5]])
+        #expect(badObject.errorCodes == ["BAD_USER_INPUT"])
+        #expect(badObject.errors.first?.error.message.contains("$a.street") == true)
+        // A single value where a list is expected is a list of one (spec input coercion).
+        let single = await test.run(
+            """
+            mutation($c: [String!]) { insertUpdateCorporationProfile(externalId: "x", corporationType: "t",
+              businessName: "b", address: {city: "c"}, categories: $c, updatedBy: "u") { corporationProfile { categories } } }
+            """, variables: ["c": "one"])
+        #expect(single.data?["insertUpdateCorporationProfile"]?["corporationProfile"]?["categories"] == ["one"])
+        let fine = await test.run(list, variables: ["n": 3])
+        #expect(fine.errors.isEmpty)
+    }
+}

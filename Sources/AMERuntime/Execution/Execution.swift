@@ -44,27 +44,23 @@ final class Execution {
             chosen = operations.first
         }
         operation = chosen!
-        variables = try Self.coerceVariables(operation.variableDefinitions, request.variables)
+        variables = try Self.coerceVariables(
+            operation.variableDefinitions, request.variables, coercion: VariableCoercion(schema: engine.schema))
         collector = FieldCollector(fragments: fragments, variables: variables)
     }
 
     private static func coerceVariables(
-        _ definitions: [VariableDefinition], _ given: JSONObject
-    ) throws
-        -> [String: JSONValue]
-    {
+        _ definitions: [VariableDefinition], _ given: JSONObject, coercion: VariableCoercion
+    ) throws -> [String: JSONValue] {
         var result: [String: JSONValue] = [:]
         for definition in definitions {
             let name = definition.variable.name.value
             if let value = given[name] {
-                if value.isNull, definition.type is NonNullType {
-                    throw AMEError.badUserInput("variable `$\(name)` must not be null", field: name)
-                }
-                result[name] = value
+                result[name] = try coercion.coerce(value, to: definition.type, path: name)
             } else if let defaultValue = definition.defaultValue {
                 result[name] = try ArgumentCoercion.value(of: defaultValue, variables: [:])
             } else if definition.type is NonNullType {
-                throw AMEError.badUserInput("variable `$\(name)` of type \(definition.type) is required", field: name)
+                throw AMEError.badUserInput("variable `$\(name)` is required", field: name)
             }
         }
         return result
