@@ -179,3 +179,38 @@ final class QueryConcurrencyProbe: Store {
         #expect(probe.maximum <= 4)
     }
 }
+
+/// Store calls equal the roots plus one per relation level, whatever the list size.
+@Suite struct BatchingBySizeTests {
+    /// 250 contacts over 50 places of 10 corporations, seeded once for the suite; a complexity
+    /// limit that lets 250 nested items through.
+    static let seeded = Task {
+        try await TestEngine(
+            seed: SampleData(corporations: 10, places: 50, contacts: 250, requests: 0),
+            limits: QueryLimits(maxComplexity: 10_000))
+    }
+
+    @Test(arguments: [1, 10, 100, 250])
+    func theStoreCallsDependOnTheLevelsNotTheListSize(_ size: Int) async throws {
+        let test = try await Self.seeded.value
+        let response = await test.run(
+            """
+            query($n: Int) { contactProfileList(limit: $n) { contactProfileList {
+              email place { businessName corporationProfile { businessName } } } } }
+            """, variables: ["n": .int(size)])
+        #expect(response.errors.isEmpty)
+        #expect(response.data?["contactProfileList"]?["contactProfileList"]?.arrayValue.count == size)
+        // The list; its places (≤ 50 distinct keys); their corporations (≤ 10).
+        #expect(response.cost.storeCalls == 3)
+        #expect(response.storeCounters.callsByOperation == ["Query": 1, "BatchGetItem": 2])
+
+        let withData = await test.run(
+            "query($n: Int) { contactProfileList(limit: $n) { contactProfileList { data } } }",
+            variables: ["n": .int(size)])
+        // One level of `data` keys, read in chunks of at most 100 sent together.
+        let chunks = (size + 99) / 100
+        #expect(withData.cost.storeCalls == 1 + chunks)
+        #expect(withData.storeCounters.batchSizes.allSatisfy { $0 <= 100 })
+        #expect(withData.storeCounters.batchSizes.reduce(0, +) == size)
+    }
+}
