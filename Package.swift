@@ -54,6 +54,9 @@ let package = Package(
             dependencies: [
                 "AMESchema",
                 "AMECodegen",
+                "AMERuntime",
+                "AMEGenerated",
+                "AMEServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

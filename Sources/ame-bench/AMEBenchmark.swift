@@ -5,11 +5,11 @@ import Foundation
 
 /// `ame-bench`: AME's benchmarks. Results go to docs/PERFORMANCE.md with the command that made them.
 @main
-struct AMEBenchmark: ParsableCommand {
+struct AMEBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ame-bench",
         abstract: "Measure AME's performance.",
-        subcommands: [CodegenBenchmark.self, WriteSyntheticSchema.self]
+        subcommands: [CodegenBenchmark.self, ExecutorBenchmark.self, WriteSyntheticSchema.self]
     )
 }
 
