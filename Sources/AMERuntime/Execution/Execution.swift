@@ -197,19 +197,23 @@ final class Execution {
             group in
             // At most `limit` Queries in flight: a level with many parents does not flood the store.
             var outcomes = [Result<QueryOutcome, Error>?](repeating: nil, count: queries.count)
-            var next = 0
-            func start() {
-                let index = next
+            let operation = { (index: Int) -> @Sendable () async -> (Int, Result<QueryOutcome, Error>) in
                 let query = queries[index]
-                next += 1
-                group.addTask {
+                return {
                     do { return (index, .success(try await query(session))) } catch { return (index, .failure(error)) }
                 }
             }
-            while next < min(limit, queries.count) { start() }
-            for await (index, outcome) in group {
+            var next = 0
+            while next < min(limit, queries.count) {
+                group.addTask(operation: operation(next))
+                next += 1
+            }
+            while let (index, outcome) = await group.next() {
                 outcomes[index] = outcome
-                if next < queries.count { start() }
+                if next < queries.count {
+                    group.addTask(operation: operation(next))
+                    next += 1
+                }
             }
             return outcomes.map { $0! }
         }
