@@ -11,6 +11,16 @@ import Testing
         }
         """
 
+    /// Runs `count` requests at once and returns their responses.
+    static func concurrently(
+        _ count: Int, _ request: @escaping @Sendable (Int) async -> GraphQLResponse
+    ) async -> [GraphQLResponse] {
+        await withTaskGroup(of: GraphQLResponse.self) { group in
+            for index in 0..<count { group.addTask { await request(index) } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+    }
+
     @Test(arguments: StoreBackend.allCases)
     func aRequestForAnUnknownContactIsAForeignKeyViolationAndWritesNothing(_ backend: StoreBackend) async throws {
         guard
@@ -35,14 +45,9 @@ import Testing
                 backend: backend, seed: SampleData(corporations: 0, places: 1, contacts: 0, requests: 0))
         else { return }
         let place = test.keys.places[0]
-        let responses = await withTaskGroup(of: GraphQLResponse.self) { group in
-            for _ in 0..<20 {
-                group.addTask {
-                    await test.run(
-                        Self.insertContact, variables: ["email": "same@example.com", "place": .string(place)])
-                }
-            }
-            return await group.reduce(into: []) { $0.append($1) }
+        let responses = await Self.concurrently(20) { _ in
+            await test.run(
+                Self.insertContact, variables: ["email": "same@example.com", "place": .string(place)])
         }
         #expect(responses.filter(\.errors.isEmpty).count == 1)
         #expect(responses.flatMap(\.errorCodes).filter { $0 == "CONFLICT" }.count == 19)
@@ -85,15 +90,10 @@ import Testing
                 backend: backend, seed: SampleData(corporations: 0, places: 1, contacts: 1, requests: 0))
         else { return }
         let contact = JSONValue.string(test.keys.contacts[0])
-        let responses = await withTaskGroup(of: GraphQLResponse.self) { group in
-            for index in 0..<50 {
-                group.addTask {
-                    await test.run(
-                        "mutation($k: ID!, $d: JSON) { insertUpdateContactProfile(contactUuid: $k, data: $d, updatedBy: \"t\") { contactProfile { contactUuid } } }",
-                        variables: ["k": contact, "d": .object(JSONObject([("attribute\(index)", .int(index))]))])
-                }
-            }
-            return await group.reduce(into: []) { $0.append($1) }
+        let responses = await Self.concurrently(50) { index in
+            await test.run(
+                "mutation($k: ID!, $d: JSON) { insertUpdateContactProfile(contactUuid: $k, data: $d, updatedBy: \"t\") { contactProfile { contactUuid } } }",
+                variables: ["k": contact, "d": .object(JSONObject([("attribute\(index)", .int(index))]))])
         }
         let failures = responses.flatMap(\.errors).map(\.error.message)
         #expect(failures.isEmpty, "\(failures.prefix(3))")
@@ -113,15 +113,10 @@ import Testing
                 backend: backend, seed: SampleData(corporations: 0, places: 1, contacts: 1, requests: 0))
         else { return }
         let contact = JSONValue.string(test.keys.contacts[0])
-        let responses = await withTaskGroup(of: GraphQLResponse.self) { group in
-            for index in 0..<10 {
-                group.addTask {
-                    await test.run(
-                        "mutation($k: ID!, $n: String) { insertUpdateContactProfile(contactUuid: $k, firstName: $n, updatedBy: \"t\") { contactProfile { firstName } } }",
-                        variables: ["k": contact, "n": .string("name\(index)")])
-                }
-            }
-            return await group.reduce(into: []) { $0.append($1) }
+        let responses = await Self.concurrently(10) { index in
+            await test.run(
+                "mutation($k: ID!, $n: String) { insertUpdateContactProfile(contactUuid: $k, firstName: $n, updatedBy: \"t\") { contactProfile { firstName } } }",
+                variables: ["k": contact, "n": .string("name\(index)")])
         }
         let succeeded = responses.filter(\.errors.isEmpty)
         #expect(!succeeded.isEmpty)

@@ -24,9 +24,10 @@ import os
 import socket
 import sys
 import threading
-import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from parent_watch import exit_with
 
 listen_port = int(sys.argv[1])
 upstream = urllib.parse.urlparse(sys.argv[2])
@@ -142,14 +143,5 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(response)
 
 
-def watch_parent():
-    while True:
-        try:
-            os.kill(parent_pid, 0)
-        except OSError:
-            os._exit(0)
-        time.sleep(1)
-
-
-threading.Thread(target=watch_parent, daemon=True).start()
+exit_with(parent_pid)
 ThreadingHTTPServer(("127.0.0.1", listen_port), Handler).serve_forever()

@@ -11,24 +11,14 @@ server exits when PARENT_PID does, so it never outlives the test run that starte
 """
 import os
 import sys
-import threading
-import time
 
 from moto.server import DomainDispatcherApplication, create_backend_app
+from parent_watch import exit_with
 from werkzeug.serving import run_simple
 
 host, port, parent_pid = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 os.environ.setdefault("MOTO_PORT", str(port))
 
 
-def watch_parent():
-    while True:
-        try:
-            os.kill(parent_pid, 0)
-        except OSError:
-            os._exit(0)
-        time.sleep(1)
-
-
-threading.Thread(target=watch_parent, daemon=True).start()
+exit_with(parent_pid)
 run_simple(host, port, DomainDispatcherApplication(create_backend_app), threaded=False)
