@@ -7,6 +7,8 @@ import GraphQL
 final class Execution {
     let engine: GraphQLEngine
     let tenant: Tenant
+    /// The limits that apply to this tenant.
+    let limits: QueryLimits
     let session: StoreSession
     let operation: OperationDefinition
     let document: Document
@@ -18,10 +20,12 @@ final class Execution {
     private var pendingWork: [EntityWork] = []
 
     init(
-        engine: GraphQLEngine, document: Document, request: GraphQLRequest, tenant: Tenant, session: StoreSession
+        engine: GraphQLEngine, document: Document, request: GraphQLRequest, tenant: Tenant, limits: QueryLimits,
+        session: StoreSession
     ) throws {
         self.engine = engine
         self.tenant = tenant
+        self.limits = limits
         self.session = session
         self.document = document
         self.request = request
@@ -83,7 +87,7 @@ final class Execution {
     /// The complexity and depth of the operation, computed before any store call.
     func measure() throws(AMEError) -> (complexity: Int, depth: Int) {
         let fields = try collector.collect(operation.selectionSet, typeName: rootTypeName)
-        return try ComplexityAnalysis(engine: engine, collector: collector, limits: engine.limits(for: tenant))
+        return try ComplexityAnalysis(engine: engine, collector: collector, limits: limits)
             .measure(fields, typeName: rootTypeName)
     }
 
@@ -92,6 +96,7 @@ final class Execution {
         switch error {
         case let error as AMEError: ameError = error
         case StoreError.conditionFailed: ameError = .conflict("the item was changed concurrently; retry")
+        case StoreError.invalidRequest: ameError = .internalError  // a request AME built wrong
         case is StoreError: ameError = .storeUnavailable
         default: ameError = .internalError
         }

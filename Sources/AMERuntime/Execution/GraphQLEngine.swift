@@ -241,7 +241,7 @@ public final class GraphQLEngine: Sendable {
         let execution: Execution
         do {
             execution = try Execution(
-                engine: self, document: document, request: request, tenant: tenant, session: session
+                engine: self, document: document, request: request, tenant: tenant, limits: limits, session: session
             )
             let measured = try execution.measure()
             complexity = measured.complexity
