@@ -57,6 +57,7 @@ let package = Package(
                 "AMERuntime",
                 "AMEGenerated",
                 "AMEServer",
+                "AMEReference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -82,6 +83,12 @@ let package = Package(
             name: "AMEGenerated",
             dependencies: ["AMERuntime"],
             plugins: ["AMECodegenPlugin"]
+        ),
+        // GraphQLSwift's own execution with per-field resolvers over the same schema and store:
+        // what the differential tests compare AME with, and the benchmarks' baseline.
+        .target(
+            name: "AMEReference",
+            dependencies: ["AMERuntime", .product(name: "GraphQL", package: "GraphQL")]
         ),
         // HTTP layer: GraphQL over HTTP, tenancy, health.
         .target(
@@ -110,7 +117,7 @@ let package = Package(
         .testTarget(
             name: "AMERuntimeTests",
             dependencies: [
-                "AMERuntime", "AMEGenerated", "AMEServer",
+                "AMERuntime", "AMEGenerated", "AMEServer", "AMEReference",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]

@@ -149,6 +149,30 @@ import Testing
     }
 }
 
+@Test func anUnreadableItemNullsItsPageNotItsNeighbours() async throws {
+    let test = try await TestEngine(seed: SampleData(corporations: 1, places: 2, contacts: 4, requests: 0))
+    // A contact whose email is stored as a map cannot be decoded. Its list is
+    // `[ContactProfileType!]!`: the null propagates to the page (`contactProfileList`, nullable).
+    let table = test.engine.registry.physicalTable("contact_profiles")
+    try await test.engine.store.batchWriteItem([
+        .put(
+            table: table,
+            item: [
+                tenantAttribute: .string(TestEngine.tenantA.partitionKey), "contact_uuid": "zzz-unreadable",
+                "email": .map(["not": "text"]),
+            ])
+    ])
+    let response = await test.run(
+        """
+        { broken: contactProfileList { contactProfileList { email } }
+          fine: placeList { placeList { businessName } } }
+        """)
+    #expect(response.data?["broken"] == .null)
+    #expect(response.data?["fine"]?["placeList"]?.arrayValue.count == 2)
+    #expect(response.errorCodes == ["INTERNAL"])
+    #expect(response.errors.first?.path == ["broken", "contactProfileList", 4])
+}
+
 /// Repeated queries skip parsing and validation; the cache is bounded.
 @Suite struct DocumentCacheTests {
     @Test func aRepeatedQueryIsParsedOnceAndTheCacheStaysWithinItsSize() async throws {

@@ -269,7 +269,7 @@ final class Execution {
                     let object = ResultObject(capacity: children.count)
                     root.values[slot] = .object(object)
                     pendingWork.append(
-                        EntityWork(entity: entity, fields: children, entries: [(model, object)], path: path))
+                        EntityWork(entity: entity, fields: children, entries: [Entry(model, object, path: path)]))
                 } catch {
                     report(error, path: path, field: field)
                 }
@@ -283,11 +283,10 @@ final class Execution {
                 switch results.queries[index] {
                 case .failure(let error): report(error, path: path, field: field)
                 case .success(let outcome):
-                    root.values[slot] = .object(
-                        listObject(
-                            entity: entity, fields: listFields, outcome: outcome, pageSize: reader.limit,
-                            pageNumber: reader.pageNumber, tokenScope: reader.tokenScope, path: path)
-                    )
+                    let page = listObject(
+                        entity: entity, fields: listFields, outcome: outcome, pageSize: reader.limit,
+                        pageNumber: reader.pageNumber, tokenScope: reader.tokenScope, path: path)
+                    root.values[slot] = page.map(ResultValue.object) ?? .null
                 }
             }
         case .upsert, .delete, .system:
@@ -295,17 +294,20 @@ final class Execution {
         }
     }
 
-    /// Builds a `…ListType` object and queues its entities for the next level.
+    /// Builds a `…ListType` object and queues its entities for the next level. `nil` when an item
+    /// cannot be decoded: its list (`[T!]!`) cannot hold a null, so the null propagates to the
+    /// page itself (GraphQL spec §6.4.4).
     private func listObject(
         entity: EntityDefinition, fields: [CollectedField], outcome: QueryOutcome, pageSize: Int, pageNumber: Int?,
         tokenScope: String, path: [JSONValue]
-    ) -> ResultObject {
+    ) -> ResultObject? {
         let object = ResultObject(capacity: fields.count)
         for field in fields {
             switch field.name {
             case entity.graphQL.listField:
-                var entries: [(any EntityModel, ResultObject)] = []
+                var entries: [Entry] = []
                 var elements: [ResultValue] = []
+                let listPath = path + [.string(field.responseKey)]
                 let children: [CollectedField]
                 do {
                     children = try collector.collectChildren(of: field, typeName: entity.graphQLType)
@@ -313,23 +315,20 @@ final class Execution {
                     report(error, path: path, field: field)
                     continue
                 }
-                for item in outcome.items {
+                for (position, item) in outcome.items.enumerated() {
                     do {
                         let model = try entity.decode(item)
                         let child = ResultObject(capacity: children.count)
-                        entries.append((model, child))
+                        entries.append(Entry(model, child, path: listPath + [.int(position)]))
                         elements.append(.object(child))
                     } catch {
-                        report(error, path: path + [.string(field.responseKey)], field: field)
+                        report(error, path: listPath + [.int(position)], field: field)
+                        return nil
                     }
                 }
                 object.append(field.responseKey, .list(elements))
                 if !entries.isEmpty {
-                    pendingWork.append(
-                        EntityWork(
-                            entity: entity, fields: children, entries: entries,
-                            path: path + [.string(field.responseKey)])
-                    )
+                    pendingWork.append(EntityWork(entity: entity, fields: children, entries: entries))
                 }
             case "pageSize": object.append(field.responseKey, .json(.int(pageSize)))
             case "pageNumber": object.append(field.responseKey, .json(pageNumber.map(JSONValue.int) ?? .null))
@@ -352,8 +351,25 @@ final class Execution {
     struct EntityWork {
         let entity: EntityDefinition
         let fields: [CollectedField]
-        var entries: [(model: any EntityModel, object: ResultObject)]
+        var entries: [Entry]
+    }
+
+    /// One object being resolved: its model, its result object and its path in the response.
+    struct Entry {
+        let model: any EntityModel
+        let object: ResultObject
         let path: [JSONValue]
+
+        init(_ model: any EntityModel, _ object: ResultObject, path: [JSONValue]) {
+            self.model = model
+            self.object = object
+            self.path = path
+        }
+    }
+
+    /// Reports a field's error once per object it was selected on, as per-field execution does.
+    private func report(_ error: Error, field: CollectedField, in entries: some Sequence<Entry>) {
+        for entry in entries { report(error, path: entry.path + [.string(field.responseKey)], field: field) }
     }
 
     /// Resolves the scalar fields of `work` now and plans its relation and `data` loads.
@@ -373,7 +389,9 @@ final class Execution {
                     do {
                         children = try collector.collectChildren(of: field, typeName: typeName)
                     } catch {
-                        report(error, path: work.path, field: field)
+                        // A field that fails is null in every object, with one error.
+                        for entry in work.entries { entry.object.append(key, .null) }
+                        report(error, field: field, in: work.entries)
                         continue
                     }
                     for entry in work.entries {
@@ -387,7 +405,8 @@ final class Execution {
             }
             if field.name == "data", let dataType = entity.dataType {
                 var slots: [(ResultObject, Int, TableKey)] = []
-                for entry in work.entries {
+                let entries = work.entries
+                for entry in entries {
                     let tableKey = TableKey(
                         table: attributeTable,
                         key: ItemKey(
@@ -398,7 +417,7 @@ final class Execution {
                     slots.append((entry.object, entry.object.append(key, .null), tableKey))
                 }
                 level.fills.append { [self] results in
-                    if let error = results.batchError { return report(error, path: work.path, field: field) }
+                    if let error = results.batchError { return report(error, field: field, in: entries) }
                     for (object, slot, tableKey) in slots {
                         guard let item = results.items[tableKey], case .map(let values)? = item["values"] else {
                             continue
@@ -420,29 +439,31 @@ final class Execution {
         let relation = work.entity.relations[relationIndex]
         guard let target = engine.entitiesByName[relation.target] else { return }
         let table = engine.registry.physicalTable(target.table)
-        let path = work.path + [.string(field.responseKey)]
+        let entries = work.entries
+        // Every object gets the field, null until its load fills it (and null if the field fails).
+        let fieldSlots = work.entries.map { $0.object.append(field.responseKey, .null) }
         switch relation.kind {
         case .belongsTo:
-            let children: [CollectedField]
+            let selection: [CollectedField]
             do {
-                children = try collector.collectChildren(of: field, typeName: target.graphQLType)
+                selection = try collector.collectChildren(of: field, typeName: target.graphQLType)
             } catch {
-                return report(error, path: path, field: field)
+                return report(error, field: field, in: entries)
             }
-            var slots: [(ResultObject, Int, TableKey)] = []
-            for entry in work.entries {
-                let slot = entry.object.append(field.responseKey, .null)
+            var slots: [(Entry, Int, TableKey)] = []
+            for (entry, slot) in zip(entries, fieldSlots) {
                 guard let key = entry.model.relationKey(relationIndex), !key.isEmpty else { continue }
                 let tableKey = TableKey(table: table, key: ItemKey(partition: tenant.partitionKey, sort: key))
                 level.keys.append(tableKey)
-                slots.append((entry.object, slot, tableKey))
+                slots.append((entry, slot, tableKey))
             }
             guard !slots.isEmpty else { return }
             level.fills.append { [self] results in
-                if let error = results.batchError { return report(error, path: path, field: field) }
+                if let error = results.batchError { return report(error, field: field, in: slots.map(\.0)) }
                 var decoded: [TableKey: any EntityModel] = [:]
-                var entries: [(any EntityModel, ResultObject)] = []
-                for (object, slot, tableKey) in slots {
+                var children: [Entry] = []
+                for (parent, slot, tableKey) in slots {
+                    let path = parent.path + [.string(field.responseKey)]
                     let model: any EntityModel
                     if let cached = decoded[tableKey] {
                         model = cached
@@ -456,12 +477,12 @@ final class Execution {
                         }
                         decoded[tableKey] = model
                     }
-                    let child = ResultObject(capacity: children.count)
-                    object.values[slot] = .object(child)
-                    entries.append((model, child))
+                    let child = ResultObject(capacity: selection.count)
+                    parent.object.values[slot] = .object(child)
+                    children.append(Entry(model, child, path: path))
                 }
-                if !entries.isEmpty {
-                    pendingWork.append(EntityWork(entity: target, fields: children, entries: entries, path: path))
+                if !children.isEmpty {
+                    pendingWork.append(EntityWork(entity: target, fields: selection, entries: children))
                 }
             }
         case .hasMany:
@@ -471,13 +492,13 @@ final class Execution {
                 listFields = try collector.collectChildren(of: field, typeName: target.graphQL.listType)
                 arguments = try ArgumentCoercion.arguments(of: field.first, variables: variables)
             } catch {
-                return report(error, path: path, field: field)
+                return report(error, field: field, in: entries)
             }
             let limit = arguments["limit"]?.intValue ?? engine.limits.defaultPageSize
             guard limit > 0, limit <= engine.limits.maxPageSize else {
                 return report(
                     AMEError.badUserInput("`limit` must be between 1 and \(engine.limits.maxPageSize)", field: "limit"),
-                    path: path, field: field)
+                    field: field, in: entries)
             }
             // A relation's token continues the page of one parent; the other parents start at
             // their first page.
@@ -496,14 +517,14 @@ final class Execution {
                     return report(
                         AMEError.badUserInput(
                             "`nextToken` was not issued for this relation (or to you); start again without it",
-                            field: "nextToken"), path: path, field: field)
+                            field: "nextToken"), field: field, in: entries)
                 }
             }
             let wantsTotal = listFields.contains { $0.name == "total" }
             let partition = tenant.partitionKey
-            for entry in work.entries {
-                let slot = entry.object.append(field.responseKey, .null)
+            for (entry, slot) in zip(entries, fieldSlots) {
                 guard let key = entry.model.relationKey(relationIndex) else { continue }
+                let path = entry.path + [.string(field.responseKey)]
                 let request = QueryRequest(
                     table: table, index: relation.index, partition: .string(partition),
                     sortCondition: .equals(.string(key)),
@@ -520,10 +541,10 @@ final class Execution {
                     switch results.queries[index] {
                     case .failure(let error): report(error, path: path, field: field)
                     case .success(let outcome):
-                        object.values[slot] = .object(
-                            listObject(
-                                entity: target, fields: listFields, outcome: outcome, pageSize: limit, pageNumber: nil,
-                                tokenScope: scopePrefix + key, path: path))
+                        let page = listObject(
+                            entity: target, fields: listFields, outcome: outcome, pageSize: limit, pageNumber: nil,
+                            tokenScope: scopePrefix + key, path: path)
+                        object.values[slot] = page.map(ResultValue.object) ?? .null
                     }
                 }
             }
@@ -575,8 +596,8 @@ final class Execution {
                     payload.append(payloadField.responseKey, .object(object))
                     pendingWork.append(
                         EntityWork(
-                            entity: entity, fields: children, entries: [(model, object)],
-                            path: path + [.string(payloadField.responseKey)]))
+                            entity: entity, fields: children,
+                            entries: [Entry(model, object, path: path + [.string(payloadField.responseKey)])]))
                 case "__typename":
                     payload.append(payloadField.responseKey, .json(.string(entity.graphQL.upsertPayload)))
                 default: payload.append(payloadField.responseKey, .null)

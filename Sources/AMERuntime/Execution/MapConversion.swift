@@ -3,7 +3,7 @@ import OrderedCollections
 
 extension Map {
     /// The JSON view of a GraphQLSwift `Map` (used for introspection results).
-    var json: JSONValue {
+    package var json: JSONValue {
         switch self {
         case .undefined, .null: return .null
         case .bool(let flag): return .bool(flag)
@@ -22,7 +22,7 @@ extension Map {
 
 extension JSONValue {
     /// The GraphQLSwift `Map` of a JSON value (variables passed to introspection).
-    var map: Map {
+    package var map: Map {
         switch self {
         case .null: return .null
         case .bool(let flag): return .bool(flag)
