@@ -16,6 +16,8 @@ final class Execution {
     let collector: FieldCollector
     let variables: [String: JSONValue]
     private(set) var errors: [GraphQLErrorPayload] = []
+    /// The response's data under construction.
+    private let root = ResultObject()
     /// Objects whose fields are resolved at the next level.
     private var pendingWork: [EntityWork] = []
 
@@ -105,8 +107,7 @@ final class Execution {
 
     // MARK: Running the operation
 
-    func run() async -> JSONValue? {
-        let root = ResultObject()
+    func run() async -> ResultObject? {
         let fields: [CollectedField]
         do {
             fields = try collector.collect(operation.selectionSet, typeName: rootTypeName)
@@ -148,7 +149,7 @@ final class Execution {
             await execute(level)
             await drainLevels()
         }
-        return root.json
+        return root
     }
 
     /// Resolves queued object work level by level until no relation is left to load.
@@ -196,6 +197,21 @@ final class Execution {
         let session = self.session
         let keys = level.keys
         let queries = level.queries
+        // A level of keys only (every belongsTo and `data` level) or of one Query (a root list)
+        // awaits it directly: no child tasks to create.
+        if queries.isEmpty || (keys.isEmpty && queries.count == 1) {
+            do {
+                if keys.isEmpty {
+                    results.queries = [.success(try await queries[0](session))]
+                } else {
+                    results.items = try await session.batchGet(keys)
+                }
+            } catch {
+                if keys.isEmpty { results.queries = [.failure(error)] } else { results.batchError = error }
+            }
+            for fill in level.fills { fill(results) }
+            return
+        }
         async let batch: [TableKey: Item] = keys.isEmpty ? [:] : session.batchGet(keys)
         let limit = engine.limits.maxConcurrentQueries
         let outcomes: [Result<QueryOutcome, Error>] = await withTaskGroup(of: (Int, Result<QueryOutcome, Error>).self) {
@@ -266,10 +282,10 @@ final class Execution {
                 }
                 do {
                     let model = try entity.decode(item)
-                    let object = ResultObject(capacity: children.count)
+                    let object = ResultObject()
                     root.values[slot] = .object(object)
                     pendingWork.append(
-                        EntityWork(entity: entity, fields: children, entries: [Entry(model, object, path: path)]))
+                        EntityWork(entity: entity, fields: children, entries: [Entry(model, object)]))
                 } catch {
                     report(error, path: path, field: field)
                 }
@@ -299,7 +315,7 @@ final class Execution {
     /// page itself (GraphQL spec §6.4.4).
     private func listObject(
         entity: EntityDefinition, fields: [CollectedField], outcome: QueryOutcome, pageSize: Int, pageNumber: Int?,
-        tokenScope: String, path: [JSONValue]
+        tokenScope: String, path: @autoclosure () -> [JSONValue]
     ) -> ResultObject? {
         let object = ResultObject(capacity: fields.count)
         for field in fields {
@@ -307,22 +323,22 @@ final class Execution {
             case entity.graphQL.listField:
                 var entries: [Entry] = []
                 var elements: [ResultValue] = []
-                let listPath = path + [.string(field.responseKey)]
                 let children: [CollectedField]
                 do {
                     children = try collector.collectChildren(of: field, typeName: entity.graphQLType)
                 } catch {
-                    report(error, path: path, field: field)
-                    continue
+                    // The list is non-null: its page is null.
+                    report(error, path: path() + [.string(field.responseKey)], field: field)
+                    return nil
                 }
                 for (position, item) in outcome.items.enumerated() {
                     do {
                         let model = try entity.decode(item)
-                        let child = ResultObject(capacity: children.count)
-                        entries.append(Entry(model, child, path: listPath + [.int(position)]))
+                        let child = ResultObject()
+                        entries.append(Entry(model, child))
                         elements.append(.object(child))
                     } catch {
-                        report(error, path: listPath + [.int(position)], field: field)
+                        report(error, path: path() + [.string(field.responseKey), .int(position)], field: field)
                         return nil
                     }
                 }
@@ -354,32 +370,58 @@ final class Execution {
         var entries: [Entry]
     }
 
-    /// One object being resolved: its model, its result object and its path in the response.
+    /// One object being resolved: its model and its result object.
     struct Entry {
         let model: any EntityModel
         let object: ResultObject
-        let path: [JSONValue]
 
-        init(_ model: any EntityModel, _ object: ResultObject, path: [JSONValue]) {
+        init(_ model: any EntityModel, _ object: ResultObject) {
             self.model = model
             self.object = object
-            self.path = path
         }
     }
 
     /// Reports a field's error once per object it was selected on, as per-field execution does.
-    private func report(_ error: Error, field: CollectedField, in entries: some Sequence<Entry>) {
-        for entry in entries { report(error, path: entry.path + [.string(field.responseKey)], field: field) }
+    private func report(_ error: Error, field: CollectedField, in entries: [Entry]) {
+        let paths = paths(of: entries.map(\.object))
+        for entry in entries {
+            let path = paths[ObjectIdentifier(entry.object)] ?? []
+            report(error, path: path + [.string(field.responseKey)], field: field)
+        }
     }
+
+    /// The response paths of `objects`, found by one walk of the result tree. Objects do not carry
+    /// their paths (an allocation per object); errors are rare, so their paths are found when needed.
+    private func paths(of objects: [ResultObject]) -> [ObjectIdentifier: [JSONValue]] {
+        var wanted = Set(objects.map(ObjectIdentifier.init))
+        var found: [ObjectIdentifier: [JSONValue]] = [:]
+        var stack: [(ResultValue, [JSONValue])] = [(.object(root), [])]
+        while let (value, path) = stack.popLast(), !wanted.isEmpty {
+            switch value {
+            case .json: continue
+            case .object(let object):
+                if wanted.remove(ObjectIdentifier(object)) != nil { found[ObjectIdentifier(object)] = path }
+                for (key, child) in zip(object.keys, object.values) { stack.append((child, path + [.string(key)])) }
+            case .list(let elements):
+                for (index, element) in elements.enumerated() { stack.append((element, path + [.int(index)])) }
+            }
+        }
+        return found
+    }
+
+    private func path(of object: ResultObject) -> [JSONValue] { paths(of: [object])[ObjectIdentifier(object)] ?? [] }
 
     /// Resolves the scalar fields of `work` now and plans its relation and `data` loads.
     private func plan(_ work: EntityWork, level: inout Level) {
         let entity = work.entity
         let attributeTable = engine.registry.physicalTable(RuntimeTables.attributeValues)
-        for field in work.fields {
-            let key = field.responseKey
+        // Every object of the work has the same fields: they share one array of keys, and each
+        // field fills its own slot.
+        let keys = work.fields.map(\.responseKey)
+        for entry in work.entries { entry.object.prepare(keys: keys) }
+        for (slot, field) in work.fields.enumerated() {
             if field.name == "__typename" {
-                for entry in work.entries { entry.object.append(key, .json(.string(entity.graphQLType))) }
+                for entry in work.entries { entry.object.values[slot] = .json(.string(entity.graphQLType)) }
                 continue
             }
             if let index = entity.fieldIndex(graphQLName: field.name) {
@@ -389,22 +431,21 @@ final class Execution {
                     do {
                         children = try collector.collectChildren(of: field, typeName: typeName)
                     } catch {
-                        // A field that fails is null in every object, with one error.
-                        for entry in work.entries { entry.object.append(key, .null) }
+                        // A field that fails is null in every object, with one error each.
                         report(error, field: field, in: work.entries)
                         continue
                     }
                     for entry in work.entries {
-                        entry.object.append(
-                            key, project(entry.model.fieldValue(index), typeName, objectFields, children))
+                        entry.object.values[slot] = project(
+                            entry.model.fieldValue(index), typeName, objectFields, children)
                     }
                 } else {
-                    for entry in work.entries { entry.object.append(key, .json(entry.model.fieldValue(index))) }
+                    for entry in work.entries { entry.object.values[slot] = .json(entry.model.fieldValue(index)) }
                 }
                 continue
             }
             if field.name == "data", let dataType = entity.dataType {
-                var slots: [(ResultObject, Int, TableKey)] = []
+                var targets: [(ResultObject, TableKey)] = []
                 let entries = work.entries
                 for entry in entries {
                     let tableKey = TableKey(
@@ -414,11 +455,11 @@ final class Execution {
                             sort: RuntimeTables.activeDataKey(dataType: dataType, id: entry.model.keyValue))
                     )
                     level.keys.append(tableKey)
-                    slots.append((entry.object, entry.object.append(key, .null), tableKey))
+                    targets.append((entry.object, tableKey))
                 }
                 level.fills.append { [self] results in
                     if let error = results.batchError { return report(error, field: field, in: entries) }
-                    for (object, slot, tableKey) in slots {
+                    for (object, tableKey) in targets {
                         guard let item = results.items[tableKey], case .map(let values)? = item["values"] else {
                             continue
                         }
@@ -428,20 +469,20 @@ final class Execution {
                 continue
             }
             if let relationIndex = entity.relationIndex(graphQLName: field.name) {
-                planRelation(work, field: field, relationIndex: relationIndex, level: &level)
-                continue
+                planRelation(work, field: field, slot: slot, relationIndex: relationIndex, level: &level)
             }
-            for entry in work.entries { entry.object.append(key, .null) }
         }
     }
 
-    private func planRelation(_ work: EntityWork, field: CollectedField, relationIndex: Int, level: inout Level) {
+    /// Plans the loads of a relation field, whose value goes to `slot` of every object (null until
+    /// its load fills it, and null if the field fails).
+    private func planRelation(
+        _ work: EntityWork, field: CollectedField, slot: Int, relationIndex: Int, level: inout Level
+    ) {
         let relation = work.entity.relations[relationIndex]
         guard let target = engine.entitiesByName[relation.target] else { return }
         let table = engine.registry.physicalTable(target.table)
         let entries = work.entries
-        // Every object gets the field, null until its load fills it (and null if the field fails).
-        let fieldSlots = work.entries.map { $0.object.append(field.responseKey, .null) }
         switch relation.kind {
         case .belongsTo:
             let selection: [CollectedField]
@@ -450,20 +491,19 @@ final class Execution {
             } catch {
                 return report(error, field: field, in: entries)
             }
-            var slots: [(Entry, Int, TableKey)] = []
-            for (entry, slot) in zip(entries, fieldSlots) {
+            var slots: [(Entry, TableKey)] = []
+            for entry in entries {
                 guard let key = entry.model.relationKey(relationIndex), !key.isEmpty else { continue }
                 let tableKey = TableKey(table: table, key: ItemKey(partition: tenant.partitionKey, sort: key))
                 level.keys.append(tableKey)
-                slots.append((entry, slot, tableKey))
+                slots.append((entry, tableKey))
             }
             guard !slots.isEmpty else { return }
             level.fills.append { [self] results in
                 if let error = results.batchError { return report(error, field: field, in: slots.map(\.0)) }
                 var decoded: [TableKey: any EntityModel] = [:]
                 var children: [Entry] = []
-                for (parent, slot, tableKey) in slots {
-                    let path = parent.path + [.string(field.responseKey)]
+                for (parent, tableKey) in slots {
                     let model: any EntityModel
                     if let cached = decoded[tableKey] {
                         model = cached
@@ -472,14 +512,14 @@ final class Execution {
                         do {
                             model = try target.decode(item)
                         } catch {
-                            report(error, path: path, field: field)
+                            report(error, field: field, in: [parent])
                             continue
                         }
                         decoded[tableKey] = model
                     }
-                    let child = ResultObject(capacity: selection.count)
+                    let child = ResultObject()
                     parent.object.values[slot] = .object(child)
-                    children.append(Entry(model, child, path: path))
+                    children.append(Entry(model, child))
                 }
                 if !children.isEmpty {
                     pendingWork.append(EntityWork(entity: target, fields: selection, entries: children))
@@ -522,9 +562,8 @@ final class Execution {
             }
             let wantsTotal = listFields.contains { $0.name == "total" }
             let partition = tenant.partitionKey
-            for (entry, slot) in zip(entries, fieldSlots) {
+            for entry in entries {
                 guard let key = entry.model.relationKey(relationIndex) else { continue }
-                let path = entry.path + [.string(field.responseKey)]
                 let request = QueryRequest(
                     table: table, index: relation.index, partition: .string(partition),
                     sortCondition: .equals(.string(key)),
@@ -539,11 +578,11 @@ final class Execution {
                 let object = entry.object
                 level.fills.append { [self] results in
                     switch results.queries[index] {
-                    case .failure(let error): report(error, path: path, field: field)
+                    case .failure(let error): report(error, field: field, in: [entry])
                     case .success(let outcome):
                         let page = listObject(
                             entity: target, fields: listFields, outcome: outcome, pageSize: limit, pageNumber: nil,
-                            tokenScope: scopePrefix + key, path: path)
+                            tokenScope: scopePrefix + key, path: path(of: entry.object) + [.string(field.responseKey)])
                         object.values[slot] = page.map(ResultValue.object) ?? .null
                     }
                 }
@@ -592,12 +631,12 @@ final class Execution {
                 switch payloadField.name {
                 case entity.graphQL.getField:
                     let children = try collector.collectChildren(of: payloadField, typeName: entity.graphQLType)
-                    let object = ResultObject(capacity: children.count)
+                    let object = ResultObject()
                     payload.append(payloadField.responseKey, .object(object))
                     pendingWork.append(
                         EntityWork(
                             entity: entity, fields: children,
-                            entries: [Entry(model, object, path: path + [.string(payloadField.responseKey)])]))
+                            entries: [Entry(model, object)]))
                 case "__typename":
                     payload.append(payloadField.responseKey, .json(.string(entity.graphQL.upsertPayload)))
                 default: payload.append(payloadField.responseKey, .null)

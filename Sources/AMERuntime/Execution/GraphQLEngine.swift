@@ -35,8 +35,11 @@ public struct ExecutionCost: Sendable, Equatable {
 
 /// The result of one request.
 public struct GraphQLResponse: Sendable {
-    /// `nil` when the request failed before execution (parse, validation, limits).
-    public var data: JSONValue?
+    /// The executed result, written straight into ``body``; `nil` when the request failed before
+    /// execution (parse, validation, limits).
+    let tree: ResultObject?
+    /// The data as a JSON value (built on each access: servers use ``body``).
+    public var data: JSONValue? { tree?.json }
     public var errors: [GraphQLErrorPayload]
     public var cost: ExecutionCost
     /// Store calls by operation, for metrics and tests.
@@ -44,7 +47,7 @@ public struct GraphQLResponse: Sendable {
     /// The request was a mutation where only queries are allowed; nothing was executed.
     public var mutationRefused = false
 
-    /// The GraphQL-over-HTTP response body.
+    /// The GraphQL-over-HTTP response body as a JSON value.
     public var json: JSONValue {
         var object = JSONObject()
         if !errors.isEmpty { object["errors"] = .array(errors.map(\.json)) }
@@ -53,9 +56,29 @@ public struct GraphQLResponse: Sendable {
         return .object(object)
     }
 
+    /// The GraphQL-over-HTTP response body, written from the result tree without an intermediate
+    /// JSON value.
     public var body: [UInt8] {
         var writer = JSONWriter()
-        writer.write(json)
+        writer.writeRaw("{")
+        if !errors.isEmpty {
+            writer.write(string: "errors")
+            writer.writeRaw(":")
+            writer.write(.array(errors.map(\.json)))
+            writer.writeRaw(",")
+        }
+        if let tree {
+            writer.write(string: "data")
+            writer.writeRaw(":")
+            writer.write(tree)
+            writer.writeRaw(",")
+        } else if errors.isEmpty {
+            writer.writeRaw("\"data\":null,")
+        }
+        writer.write(string: "extensions")
+        writer.writeRaw(":")
+        writer.write(["cost": cost.json])
+        writer.writeRaw("}")
         return writer.bytes
     }
 
@@ -205,10 +228,10 @@ public final class GraphQLEngine: Sendable {
         let session = StoreSession(store: store)
         let limits = limits(for: tenant)
         var complexity = 0
-        func response(data: JSONValue?, errors: [GraphQLErrorPayload]) -> GraphQLResponse {
+        func response(data: ResultObject?, errors: [GraphQLErrorPayload]) -> GraphQLResponse {
             let counters = session.counters
             return GraphQLResponse(
-                data: data, errors: errors,
+                tree: data, errors: errors,
                 cost: ExecutionCost(
                     complexity: complexity, maxComplexity: limits.maxComplexity, storeCalls: counters.storeCalls,
                     itemsRead: counters.itemsRead

@@ -1,12 +1,25 @@
 /// The response under construction. Objects are reference types so that a relation field can
 /// be filled in after its level's batched load completes.
-final class ResultObject {
+///
+/// Sendable by contract: one execution builds the tree on one task, and it is only read once the
+/// response is returned.
+final class ResultObject: @unchecked Sendable {
     var keys: [String] = []
     var values: [ResultValue] = []
 
-    init(capacity: Int = 8) {
-        keys.reserveCapacity(capacity)
-        values.reserveCapacity(capacity)
+    /// An empty object; `capacity` reserves room for fields appended one by one.
+    init(capacity: Int = 0) {
+        if capacity > 0 {
+            keys.reserveCapacity(capacity)
+            values.reserveCapacity(capacity)
+        }
+    }
+
+    /// Gives the object all its fields at once, null until filled: the keys array is shared with
+    /// every object of the same selection.
+    func prepare(keys: [String]) {
+        self.keys = keys
+        values = Array(repeating: .null, count: keys.count)
     }
 
     /// Appends a field and returns its slot, for filling it later.
