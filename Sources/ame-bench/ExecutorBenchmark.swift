@@ -6,7 +6,7 @@ import ArgumentParser
 import Foundation
 import MallocInterposerSwift
 
-/// Times AME's executor on the embedded store (in memory) for the original's cases, side by side
+/// Times AME's executor on the embedded store for the original's cases, side by side
 /// with GraphQLSwift's own execution over per-field resolvers, and with a DataLoader-style batch
 /// window, on the same store and data: latency, store calls, items read and allocations.
 struct ExecutorBenchmark: AsyncParsableCommand {
@@ -23,7 +23,11 @@ struct ExecutorBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         try Self.preloadAllocationCounter()
-        let store = try SQLiteStore(path: nil)
+        // The embedded store as `ame serve` runs it: a file (WAL, a pool of reader connections).
+        let folder = FileManager.default.temporaryDirectory.appending(path: "ame-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try SQLiteStore(path: folder.appending(path: "ame.sqlite").path)
         let engine = try GraphQLEngine(registry: AMESchemaRegistry.registry, store: store)
         try await engine.createTables()
         let tenant = Tenant(endpointId: "bench")
@@ -47,7 +51,7 @@ struct ExecutorBenchmark: AsyncParsableCommand {
         ]
         let counting = ProcessInfo.processInfo.environment[Self.preloadedMark] != nil
         print(
-            "executor: embedded store in memory, seeded 10/50/100/100, \(iterations) runs per case and executor;"
+            "executor: embedded store (a file in a temporary folder), seeded 10/50/100/100, \(iterations) runs per case and executor;"
                 + " batch window \(windowMicroseconds) µs"
                 + (counting ? "" : "; allocations not counted (the counter library is not preloaded)"))
         print("case | executor | store calls | items read | objects | p50 | p99 | allocations | per object | vs AME")

@@ -148,12 +148,20 @@ public final class SQLiteStore: Store {
         try StoreLimits.checkBatchGet(keys)
         return try await read { connection, tables in
             var result: [TableKey: Item] = Dictionary(minimumCapacity: keys.count)
-            for key in keys {
-                guard tables[key.table] != nil else { throw StoreError.unknownTable(key.table) }
-                if let item = try Self.read(table: key.table, key: key.key, connection: connection) {
-                    result[key] = item
+            // One read transaction for the batch: one snapshot, and no transaction per key.
+            if keys.count > 1 { try connection.execute("BEGIN") }
+            do {
+                for key in keys {
+                    guard tables[key.table] != nil else { throw StoreError.unknownTable(key.table) }
+                    if let item = try Self.read(table: key.table, key: key.key, connection: connection) {
+                        result[key] = item
+                    }
                 }
+            } catch {
+                if keys.count > 1 { try? connection.execute("ROLLBACK") }
+                throw error
             }
+            if keys.count > 1 { try connection.execute("COMMIT") }
             return result
         }
     }
