@@ -55,13 +55,23 @@ struct StoreOptions: ParsableArguments {
         }
         // Instances behind one address must share it, or a token from one is refused by another.
         let pageTokens = environment("AME_TOKEN_SECRET").map(PageTokenSigner.init(secret:)) ?? .random()
+        // Every process that writes invalidates the cache, so seeding a served store is safe too.
+        let cache: HybridCache?
+        do {
+            cache = try CacheConfiguration.fromEnvironment(ProcessInfo.processInfo.environment).map {
+                HybridCache(configuration: $0, registry: registry)
+            }
+        } catch {
+            throw ValidationError(error.description)
+        }
+        cache?.start()
         switch store {
         case "embedded":
             try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
             let engine = try GraphQLEngine(
                 registry: registry, store: try SQLiteStore(path: "\(dataDir)/ame.sqlite"), limits: limits,
                 tenantLimits: tenantLimits,
-                keys: keys, pageTokens: pageTokens)
+                keys: keys, pageTokens: pageTokens, cache: cache)
             if policy != .leave { try await engine.createTables() }
             return engine
         case "dynamodb":
@@ -69,7 +79,7 @@ struct StoreOptions: ParsableArguments {
             let backend = DynamoDBStore(configuration: configuration, tables: registry.tableDefinitions)
             let engine = try GraphQLEngine(
                 registry: registry, store: backend, limits: limits, tenantLimits: tenantLimits, keys: keys,
-                pageTokens: pageTokens)
+                pageTokens: pageTokens, cache: cache)
             switch policy {
             case .create:
                 try await engine.createTables()

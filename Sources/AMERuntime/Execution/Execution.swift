@@ -204,7 +204,7 @@ final class Execution {
                 if keys.isEmpty {
                     results.queries = [.success(try await queries[0](session))]
                 } else {
-                    results.items = try await session.batchGet(keys)
+                    results.items = try await session.cachedBatchGet(keys)
                 }
             } catch {
                 if keys.isEmpty { results.queries = [.failure(error)] } else { results.batchError = error }
@@ -212,7 +212,7 @@ final class Execution {
             for fill in level.fills { fill(results) }
             return
         }
-        async let batch: [TableKey: Item] = keys.isEmpty ? [:] : session.batchGet(keys)
+        async let batch: [TableKey: Item] = keys.isEmpty ? [:] : session.cachedBatchGet(keys)
         let limit = engine.limits.maxConcurrentQueries
         let outcomes: [Result<QueryOutcome, Error>] = await withTaskGroup(of: (Int, Result<QueryOutcome, Error>).self) {
             group in

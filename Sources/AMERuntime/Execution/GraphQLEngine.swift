@@ -147,6 +147,8 @@ public struct QueryLimits: Sendable {
 public final class GraphQLEngine: Sendable {
     public let registry: SchemaRegistry
     public let store: any Store
+    /// The entity cache (memory + Redis), when enabled.
+    public let cache: HybridCache?
     public let limits: QueryLimits
     /// Per-tenant complexity and depth limits, by `endpoint_id` or `endpoint_id#part_id`.
     public let tenantLimits: [String: TenantLimits]
@@ -190,8 +192,9 @@ public final class GraphQLEngine: Sendable {
         registry: SchemaRegistry, store: any Store, limits: QueryLimits = QueryLimits(),
         tenantLimits: [String: TenantLimits] = [:],
         clock: @escaping @Sendable () -> Timestamp = Timestamp.now, keys: KeyGenerator = .random,
-        pageTokens: PageTokenSigner = .random()
+        pageTokens: PageTokenSigner = .random(), cache: HybridCache? = nil
     ) throws {
+        self.cache = cache
         self.pageTokens = pageTokens
         documents = DocumentCache(capacity: limits.documentCacheSize)
         self.registry = registry
@@ -225,7 +228,7 @@ public final class GraphQLEngine: Sendable {
 
     /// Executes one request for one tenant.
     public func execute(_ request: GraphQLRequest, tenant: Tenant) async -> GraphQLResponse {
-        let session = StoreSession(store: store)
+        let session = StoreSession(store: store, cache: cache)
         let limits = limits(for: tenant)
         var complexity = 0
         func response(data: ResultObject?, errors: [GraphQLErrorPayload]) -> GraphQLResponse {

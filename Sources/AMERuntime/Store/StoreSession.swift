@@ -7,6 +7,8 @@ import Synchronization
 /// DynamoDB's limit are split into chunks sent concurrently.
 public final class StoreSession: Sendable {
     public let store: any Store
+    /// The entity cache, when enabled: entity reads go through it, writes invalidate it.
+    public let cache: HybridCache?
     private let state = Mutex(Counters())
 
     public struct Counters: Sendable, Equatable {
@@ -16,10 +18,22 @@ public final class StoreSession: Sendable {
         public var callsByOperation: [String: Int] = [:]
         /// The key count of every BatchGetItem call, in order of issue.
         public var batchSizes: [Int] = []
+        /// Items (or their absence) served by the cache instead of the store.
+        public var cacheHits = 0
     }
 
-    public init(store: any Store) {
+    public init(store: any Store, cache: HybridCache? = nil) {
         self.store = store
+        self.cache = cache
+    }
+
+    /// Reads keys through the cache when there is one (the executor's reads); else as
+    /// ``batchGet(_:)``. Writes and their reads-before-write always go to the store.
+    public func cachedBatchGet(_ keys: [TableKey]) async throws -> [TableKey: Item] {
+        guard let cache else { return try await batchGet(keys) }
+        let (items, hits) = try await cache.read(keys, session: self)
+        state.withLock { $0.cacheHits += hits }
+        return items
     }
 
     public var counters: Counters { state.withLock { $0 } }
@@ -99,21 +113,51 @@ public final class StoreSession: Sendable {
     /// issued concurrently.
     public func batchWrite(_ requests: [BatchWriteRequest]) async throws {
         let chunkSize = StoreLimits.batchWriteItems
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for start in stride(from: 0, to: requests.count, by: chunkSize) {
-                let chunk = Array(requests[start..<min(start + chunkSize, requests.count)])
-                group.addTask {
-                    try await self.measured("BatchWriteItem", items: { _ in 0 }) {
-                        try await self.store.batchWriteItem(chunk)
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for start in stride(from: 0, to: requests.count, by: chunkSize) {
+                    let chunk = Array(requests[start..<min(start + chunkSize, requests.count)])
+                    group.addTask {
+                        try await self.measured("BatchWriteItem", items: { _ in 0 }) {
+                            try await self.store.batchWriteItem(chunk)
+                        }
                     }
                 }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
+        } catch {
+            await invalidate(requests)
+            throw error
         }
+        await invalidate(requests)
+    }
+
+    /// What a batch write touched leaves the cache (whether or not every chunk committed).
+    private func invalidate(_ requests: [BatchWriteRequest]) async {
+        guard let cache else { return }
+        let actions = requests.map { request -> WriteAction in
+            switch request {
+            case .put(let table, let item): .put(table: table, item: item, condition: nil)
+            case .delete(let table, let key): .delete(table: table, key: key, condition: nil)
+            }
+        }
+        await cache.invalidate(cache.keys(of: actions))
     }
 
     public func transactWrite(_ actions: [WriteAction]) async throws {
-        try await measured("TransactWriteItems", items: { _ in 0 }) { try await store.transactWriteItems(actions) }
+        do {
+            try await measured("TransactWriteItems", items: { _ in 0 }) { try await store.transactWriteItems(actions) }
+        } catch StoreError.conditionFailed(let index) {
+            // Nothing was written.
+            throw StoreError.conditionFailed(index: index)
+        } catch {
+            // The outcome is unknown (it may have committed): invalidate as if it had.
+            await cache?.invalidate(cache?.keys(of: actions) ?? [])
+            throw error
+        }
+        // Invalidated before the write is acknowledged: a read after the acknowledgement, in
+        // any process, sees the new value.
+        await cache?.invalidate(cache?.keys(of: actions) ?? [])
     }
 }
 
