@@ -24,11 +24,13 @@ public struct ExecutionCost: Sendable, Equatable {
     public var maxComplexity: Int
     public var storeCalls: Int
     public var itemsRead: Int
+    /// Items (or their absence) the cache answered instead of the store.
+    public var cacheHits: Int = 0
 
     public var json: JSONValue {
         [
             "complexity": .int(complexity), "maxComplexity": .int(maxComplexity), "storeCalls": .int(storeCalls),
-            "itemsRead": .int(itemsRead),
+            "itemsRead": .int(itemsRead), "cacheHits": .int(cacheHits),
         ]
     }
 }
@@ -237,7 +239,7 @@ public final class GraphQLEngine: Sendable {
                 tree: data, errors: errors,
                 cost: ExecutionCost(
                     complexity: complexity, maxComplexity: limits.maxComplexity, storeCalls: counters.storeCalls,
-                    itemsRead: counters.itemsRead
+                    itemsRead: counters.itemsRead, cacheHits: counters.cacheHits
                 ),
                 storeCounters: counters
             )
