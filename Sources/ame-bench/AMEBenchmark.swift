@@ -9,7 +9,7 @@ struct AMEBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ame-bench",
         abstract: "Measure AME's performance.",
-        subcommands: [CodegenBenchmark.self, ExecutorBenchmark.self, WriteSyntheticSchema.self]
+        subcommands: [CodegenBenchmark.self, ExecutorBenchmark.self, CacheBenchmark.self, WriteSyntheticSchema.self]
     )
 }
 

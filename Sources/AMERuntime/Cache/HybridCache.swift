@@ -61,6 +61,8 @@ public final class HybridCache: Sendable {
         public var evictions = 0
         public var redisErrors = 0
         public var invalidationsReceived = 0
+
+        public init() {}
     }
 
     private struct State {
