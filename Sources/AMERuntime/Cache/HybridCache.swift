@@ -51,6 +51,8 @@ public final class HybridCache: Sendable {
     private let state: Mutex<State>
     private let counters = Mutex(Statistics())
     private let subscriber = Mutex<Task<Void, Never>?>(nil)
+    /// The connection of the pub/sub subscription, while it is up.
+    private let subscription = Mutex<(any Channel)?>(nil)
 
     /// Hits and misses per layer, evictions and Redis errors since the start.
     public struct Statistics: Sendable, Equatable {
@@ -114,6 +116,8 @@ public final class HybridCache: Sendable {
             while !Task.isCancelled {
                 do {
                     let connection = try await redis.subscribe(channel) { [self] _, payload in receive(payload) }
+                    subscription.withLock { $0 = connection }
+                    if Task.isCancelled { try? await connection.close() }
                     // After an outage, invalidations may have been missed: a new key space.
                     let epoch: String
                     if outage || state.withLock({ $0.mustBumpEpoch }) {
@@ -144,8 +148,10 @@ public final class HybridCache: Sendable {
         subscriber.withLock { $0 = task }
     }
 
+    /// Ends the subscription and closes the connections to Redis.
     public func shutdown() async {
         subscriber.withLock { $0 }?.cancel()
+        try? await subscription.withLock { $0 }?.close()
         await redis?.close()
     }
 
