@@ -1,5 +1,6 @@
 import AMECodegen
 import AMESchema
+import AMEServer
 import ArgumentParser
 import Foundation
 
@@ -9,7 +10,10 @@ struct AMEBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ame-bench",
         abstract: "Measure AME's performance.",
-        subcommands: [CodegenBenchmark.self, ExecutorBenchmark.self, CacheBenchmark.self, WriteSyntheticSchema.self]
+        subcommands: [
+            CodegenBenchmark.self, ExecutorBenchmark.self, CacheBenchmark.self, WriteSyntheticSchema.self,
+            WriteEnvExample.self,
+        ]
     )
 }
 
@@ -76,5 +80,15 @@ struct WriteSyntheticSchema: ParsableCommand {
         for file in SyntheticSchema.files(entities: entities) {
             try file.contents.write(toFile: "\(folder)/\(file.name)", atomically: true, encoding: .utf8)
         }
+    }
+}
+
+/// Prints `.env.example` from the list of settings (`swift run ame-bench write-env-example > .env.example`).
+struct WriteEnvExample: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "write-env-example", abstract: "Print .env.example: every setting with its default.")
+
+    func run() {
+        print(Settings.example, terminator: "")
     }
 }

@@ -12,11 +12,36 @@ struct AMECommand: AsyncParsableCommand {
         abstract: "A schema-first GraphQL service over DynamoDB or an embedded store.",
         subcommands: [Serve.self, Seed.self, Tables.self, Keys.self, PrintSchema.self, DurabilityWriter.self]
     )
+
+    /// Loads the settings (environment over `.env` over defaults) before the command line is
+    /// parsed, since the flags' defaults come from them.
+    static func main() async {
+        do {
+            loadedSettings = try await Settings.load()
+        } catch {
+            FileHandle.standardError.write(Data("ame: cannot read .env: \(error)\n".utf8))
+            Foundation.exit(1)
+        }
+        await main(nil)
+    }
 }
 
-/// Reads a setting from the environment (flags override it).
+/// The effective settings: the environment over `.env` over defaults (see `Settings`).
+nonisolated(unsafe) var loadedSettings: [String: String] = [:]
+
+/// Reads a setting (flags override it).
 func environment(_ name: String) -> String? {
-    ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+    loadedSettings[name].flatMap { $0.isEmpty ? nil : $0 }
+}
+
+/// Stops with every invalid setting listed, each with how to fix it.
+func checkSettings() throws {
+    let problems = Settings.problems(loadedSettings)
+    guard problems.isEmpty else {
+        FileHandle.standardError.write(
+            Data(("ame: invalid settings:\n  " + problems.joined(separator: "\n  ") + "\n").utf8))
+        throw ExitCode(78)  // EX_CONFIG
+    }
 }
 
 /// Options shared by every command that opens the store.
@@ -40,6 +65,7 @@ struct StoreOptions: ParsableArguments {
     /// Opens the configured store. The embedded store creates its tables itself; on DynamoDB they
     /// are made by `ame tables create`.
     func openEngine(tables policy: TablePolicy, keys: KeyGenerator = .random) async throws -> GraphQLEngine {
+        try checkSettings()
         var registry = AMESchemaRegistry.registry
         if let prefix = environment("AME_TABLE_PREFIX") { registry = registry.withTablePrefix(prefix) }
         let limits = QueryLimits(
@@ -58,7 +84,7 @@ struct StoreOptions: ParsableArguments {
         // Every process that writes invalidates the cache, so seeding a served store is safe too.
         let cache: HybridCache?
         do {
-            cache = try CacheConfiguration.fromEnvironment(ProcessInfo.processInfo.environment).map {
+            cache = try CacheConfiguration.fromEnvironment(loadedSettings).map {
                 HybridCache(configuration: $0, registry: registry)
             }
         } catch {
@@ -75,7 +101,7 @@ struct StoreOptions: ParsableArguments {
             if policy != .leave { try await engine.createTables() }
             return engine
         case "dynamodb":
-            let configuration = try DynamoDBConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+            let configuration = try DynamoDBConfiguration.fromEnvironment(loadedSettings)
             let backend = DynamoDBStore(configuration: configuration, tables: registry.tableDefinitions)
             let engine = try GraphQLEngine(
                 registry: registry, store: backend, limits: limits, tenantLimits: tenantLimits, keys: keys,
@@ -110,9 +136,23 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to bind (env AME_PORT).")
     var port: Int = Int(environment("AME_PORT") ?? "") ?? 8080
 
+    @Flag(help: "Print the effective settings (secrets hidden) and exit.")
+    var printConfig = false
+
     @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
+        if printConfig {
+            var effective = loadedSettings
+            effective["AME_HOST"] = host
+            effective["AME_PORT"] = String(port)
+            effective["AME_DATA_DIR"] = storeOptions.dataDir
+            effective["AME_STORE"] = storeOptions.store
+            print(Settings.printable(effective), terminator: "")
+            try checkSettings()
+            return
+        }
+        try checkSettings()
         var apiKeys: [String: Tenant] = [:]
         if let path = environment("AME_API_KEYS_FILE") {
             do {

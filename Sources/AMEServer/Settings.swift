@@ -1,0 +1,178 @@
+import AMERuntime
+import Configuration
+import Foundation
+import SystemPackage
+
+/// One setting of `ame`: its environment name, default, whether it is secret, and its check.
+public struct Setting: Sendable {
+    public let name: String
+    /// The default, as text; `nil` when unset by default.
+    public let defaultValue: String?
+    public let secret: Bool
+    public let help: String
+    /// `nil` when `value` is acceptable; else what is wrong and how to fix it.
+    let check: @Sendable (String) -> String?
+
+    init(
+        _ name: String, _ defaultValue: String?, secret: Bool = false, _ help: String,
+        check: @escaping @Sendable (String) -> String? = { _ in nil }
+    ) {
+        self.name = name
+        self.defaultValue = defaultValue
+        self.secret = secret
+        self.help = help
+        self.check = check
+    }
+}
+
+/// Every setting, read through swift-configuration: the process environment over a `.env` file
+/// over the defaults (a command's flags override both). The one list behind `.env.example`,
+/// `ame serve --print-config` and the checks that stop a start on an invalid value.
+public enum Settings {
+    static func integer(_ range: ClosedRange<Int>) -> @Sendable (String) -> String? {
+        { text in
+            guard let number = Int(text), range.contains(number) else {
+                return "`\(text)` is not a whole number from \(range.lowerBound) to \(range.upperBound)"
+            }
+            return nil
+        }
+    }
+
+    static func oneOf(_ choices: [String]) -> @Sendable (String) -> String? {
+        { text in
+            choices.contains(text.lowercased()) ? nil : "`\(text)` is not one of \(choices.joined(separator: ", "))"
+        }
+    }
+
+    static let boolean = oneOf(["true", "false", "1", "0", "yes", "no", "on", "off"])
+
+    public static let all: [Setting] = [
+        Setting("AME_HOST", "127.0.0.1", "Address to bind; anything but loopback needs API keys or JWT."),
+        Setting("AME_PORT", "8080", "Port to bind (0: a free one).", check: integer(0...65535)),
+        Setting("AME_DATA_DIR", ".ame", "Folder of the embedded store."),
+        Setting("AME_STORE", "embedded", "embedded or dynamodb.", check: oneOf(["embedded", "dynamodb"])),
+        Setting("AME_TABLE_PREFIX", "ame-", "Prefix of the physical table names."),
+        Setting("AWS_REGION", "us-east-1", "DynamoDB region."),
+        Setting("AWS_ACCESS_KEY_ID", nil, "DynamoDB credentials."),
+        Setting("AWS_SECRET_ACCESS_KEY", nil, secret: true, "DynamoDB credentials."),
+        Setting("AWS_SESSION_TOKEN", nil, secret: true, "DynamoDB temporary credentials."),
+        Setting(
+            "AWS_ENDPOINT_URL_DYNAMODB", nil, "DynamoDB endpoint (default: the region's); e.g. a local moto_server.",
+            check: url),
+        Setting("AWS_ENDPOINT_URL", nil, "Endpoint for every AWS service, if the one above is unset.", check: url),
+        Setting("AME_CACHE_ENABLED", "false", "The entity cache (memory, + Redis with AME_REDIS_URL).", check: boolean),
+        Setting("AME_CACHE_TTL", "300", "Seconds an entry lives in the cache.", check: integer(1...86_400)),
+        Setting(
+            "AME_CACHE_MEMORY_MAX", "1000", "Entries in each process's memory layer.", check: integer(1...10_000_000)),
+        Setting(
+            "AME_REDIS_URL", nil, secret: true, "redis://[[user]:password@]host[:port][/database] of the shared layer.",
+            check: { text in
+                do {
+                    _ = try RedisConfiguration(url: text)
+                    return nil
+                } catch {
+                    return "\(error)"
+                }
+            }),
+        Setting("AME_MAX_COMPLEXITY", "1000", "Largest query cost accepted.", check: integer(1...100_000_000)),
+        Setting("AME_MAX_DEPTH", "10", "Deepest query accepted.", check: integer(1...1000)),
+        Setting(
+            "AME_TENANT_LIMITS", nil, "Per-tenant limits, e.g. {\"acme\": {\"maxComplexity\": 5000}}.",
+            check: { text in
+                do {
+                    _ = try TenantLimits.parse(text)
+                    return nil
+                } catch {
+                    return (error as? AMEError)?.message ?? "\(error)"
+                }
+            }),
+        Setting("AME_API_KEYS_FILE", nil, "File of API keys (`ame keys add`)."),
+        Setting("AME_JWT_SECRET", nil, secret: true, "HS256 secret of accepted JWTs."),
+        Setting("AME_TOKEN_SECRET", nil, secret: true, "Signs nextTokens; the same on every instance."),
+        Setting(
+            "AME_LOG_LEVEL", "info", "trace, debug, info, notice, warning, error or critical.",
+            check: oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"])),
+        Setting(
+            "AME_MAX_BODY_BYTES", "1048576", "Largest request body accepted (413 above it).",
+            check: integer(1024...104_857_600)),
+        Setting(
+            "AME_MAX_QUERY_LENGTH", "100000", "Longest query text accepted, in bytes.", check: integer(100...10_000_000)
+        ),
+        Setting(
+            "AME_REQUEST_TIMEOUT", "30", "Seconds a request may run before it is answered with a timeout.",
+            check: integer(1...3600)),
+        Setting(
+            "AME_SHUTDOWN_TIMEOUT", "10", "Seconds in-flight requests get to finish on SIGTERM.",
+            check: integer(0...3600)),
+    ]
+
+    static let url: @Sendable (String) -> String? = { text in
+        guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+            return "`\(text)` is not an http(s) URL"
+        }
+        return nil
+    }
+
+    /// The effective values of every setting that has one: the environment over `.env`
+    /// (if the file exists) over the defaults.
+    public static func load(
+        environment: [String: String] = ProcessInfo.processInfo.environment, environmentFile: String = ".env"
+    ) async throws -> [String: String] {
+        let secrets = SecretsSpecifier<String, String>.specific(Set(all.filter(\.secret).map(\.name)))
+        let reader = ConfigReader(providers: [
+            EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: secrets),
+            try await EnvironmentVariablesProvider(
+                environmentFilePath: FilePath(environmentFile), allowMissing: true, secretsSpecifier: secrets),
+        ])
+        var values: [String: String] = [:]
+        for setting in all {
+            let key = ConfigKey(setting.name.lowercased().split(separator: "_").map(String.init))
+            if let value = reader.string(forKey: key, isSecret: setting.secret), !value.isEmpty {
+                values[setting.name] = value
+            } else if let value = setting.defaultValue {
+                values[setting.name] = value
+            }
+        }
+        // Settings read elsewhere that are not in the list (AWS_DEFAULT_REGION, …) still pass through.
+        for (name, value) in environment where values[name] == nil { values[name] = value }
+        return values
+    }
+
+    /// Every invalid value, each with what is wrong and how to fix it.
+    public static func problems(_ values: [String: String]) -> [String] {
+        all.compactMap { setting in
+            guard let value = values[setting.name], let problem = setting.check(value) else { return nil }
+            return "\(setting.name): \(problem)"
+        }
+    }
+
+    /// The effective values, secrets redacted, one `NAME=value` per line.
+    public static func printable(_ values: [String: String]) -> String {
+        all.map { setting in
+            let value = values[setting.name]
+            let shown: String
+            switch value {
+            case nil: shown = ""
+            case let value? where setting.name == "AME_REDIS_URL":
+                shown = (try? RedisConfiguration(url: value).redacted) ?? "***"
+            case _? where setting.secret: shown = "***"
+            case let value?: shown = value
+            }
+            return "\(setting.name)=\(shown)"
+        }.joined(separator: "\n") + "\n"
+    }
+
+    /// The text of `.env.example`: every setting with its default, commented out.
+    public static var example: String {
+        var lines = [
+            "# Every setting of `ame`, with its default. Copy to `.env` and uncomment what you change;",
+            "# the environment overrides `.env`, and a command's flags override both.",
+            "",
+        ]
+        for setting in all {
+            lines.append("# \(setting.help)")
+            lines.append("# \(setting.name)=\(setting.defaultValue ?? "")")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
