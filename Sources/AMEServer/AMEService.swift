@@ -1,6 +1,9 @@
 import AMERuntime
 import Foundation
 import Hummingbird
+import Logging
+import Prometheus
+import ServiceLifecycle
 
 /// Runs the HTTP server for an engine until the process is asked to stop (SIGTERM or SIGINT).
 /// Used by `ame serve` and by services built on AME in other packages.
@@ -9,7 +12,9 @@ public enum AMEService {
     /// it refuses non-loopback hosts. Prints `ame: serving GraphQL on http://HOST:PORT/graphql`
     /// once listening (port 0 picks a free one).
     public static func serve(
-        engine: GraphQLEngine, host: String, port: Int, tenants: TenantResolver = TenantResolver(), banner: String = ""
+        engine: GraphQLEngine, host: String, port: Int, tenants: TenantResolver = TenantResolver(), banner: String = "",
+        limits: ServerLimits = ServerLimits(), metrics: PrometheusCollectorRegistry? = nil,
+        shutdownTimeout: Duration = .seconds(10), logger: Logger = Logger(label: "ame")
     ) async throws {
         guard tenants.requiresCredentials || TenantResolver.isLoopback(host) else {
             throw ServeError(
@@ -18,15 +23,31 @@ public enum AMEService {
             )
         }
         let app = Application(
-            router: AMEHTTPServer.router(engine: engine, tenants: tenants),
+            router: AMEHTTPServer.router(engine: engine, tenants: tenants, limits: limits, metrics: metrics),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "ame"),
             onServerRunning: { channel in
                 let address = "http://\(host):\(channel.localAddress?.port ?? port)/graphql"
                 // The start line is how scripts and tests learn the port: written unbuffered, even into a pipe.
                 FileHandle.standardOutput.write(Data("ame: serving GraphQL on \(address)\(banner)\n".utf8))
-            }
+            },
+            logger: logger
         )
-        try await app.runService()
+        // SIGTERM or SIGINT: stop accepting, let in-flight requests finish within the bound, then
+        // close the cache and the store.
+        var configuration = ServiceGroupConfiguration(
+            services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = shutdownTimeout
+        configuration.maximumCancellationDuration = .seconds(2)
+        var failure: (any Error)?
+        do {
+            try await ServiceGroup(configuration: configuration).run()
+        } catch {
+            failure = error
+        }
+        await engine.cache?.shutdown()
+        await engine.store.close()
+        logger.notice("stopped")
+        if let failure { throw failure }
     }
 
     public struct ServeError: Error, CustomStringConvertible {

@@ -3,6 +3,7 @@ import AMERuntime
 import AMEServer
 import ArgumentParser
 import Foundation
+import Logging
 
 /// `ame`: serve the generated GraphQL API, seed sample data, manage tables, print the SDL.
 @main
@@ -167,10 +168,17 @@ struct Serve: AsyncParsableCommand {
                 "refusing to serve on \(host) without authentication: bind to 127.0.0.1, or set AME_API_KEYS_FILE or AME_JWT_SECRET"
             )
         }
+        let metrics = Observability.bootstrap(
+            level: Logger.Level(rawValue: environment("AME_LOG_LEVEL") ?? "info") ?? .info)
         let engine = try await storeOptions.openEngine(tables: .requireExisting)
+        let limits = ServerLimits(
+            maxBodyBytes: Int(environment("AME_MAX_BODY_BYTES") ?? "") ?? 1 << 20,
+            maxQueryLength: Int(environment("AME_MAX_QUERY_LENGTH") ?? "") ?? 100_000,
+            requestTimeout: .seconds(Int(environment("AME_REQUEST_TIMEOUT") ?? "") ?? 30))
         try await AMEService.serve(
             engine: engine, host: host, port: port, tenants: tenants,
-            banner: " (store: \(storeOptions.store), data: \(storeOptions.dataDir))")
+            banner: " (store: \(storeOptions.store), data: \(storeOptions.dataDir))", limits: limits, metrics: metrics,
+            shutdownTimeout: .seconds(Int(environment("AME_SHUTDOWN_TIMEOUT") ?? "") ?? 10))
     }
 }
 

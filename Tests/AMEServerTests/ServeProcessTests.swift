@@ -79,6 +79,90 @@ import Testing
         #expect(result.output.contains("refusing to serve on 0.0.0.0"))
     }
 
+    @Test func sigtermLetsInFlightRequestsFinishClosesTheStoreAndExitsCleanly() async throws {
+        guard let binary = Self.binary else {
+            #expect(!Self.integrationRequired, "the ame binary was not built next to the tests")
+            return
+        }
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("ame-serve-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: data) }
+        let seed = try Self.run(
+            binary,
+            [
+                "seed", "--data-dir", data.path, "--endpoint-id", "acme", "--corporations", "5", "--places", "20",
+                "--contacts", "200", "--requests", "0",
+            ])
+        #expect(seed.status == 0)
+        let server = Process()
+        server.executableURL = binary
+        server.arguments = ["serve", "--data-dir", data.path, "--host", "127.0.0.1", "--port", "0"]
+        let output = Pipe()
+        let logs = Pipe()
+        server.standardOutput = output
+        server.standardError = logs
+        try server.run()
+        let port = try #require(Self.waitForPort(output.fileHandleForReading))
+        let url = URL(string: "http://127.0.0.1:\(port)")!
+
+        func post() async -> Result<Int, any Error> {
+            var request = URLRequest(url: url.appendingPathComponent("graphql"))
+            request.httpMethod = "POST"
+            request.setValue("acme", forHTTPHeaderField: "X-Endpoint-Id")
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            let query =
+                "{ contactProfileList(limit: 100) { contactProfileList { email data place { businessName corporationProfile { businessName data } } } } }"
+            request.httpBody = Data((["query": .string(query)] as JSONValue).jsonText.utf8)
+            do {
+                let (body, response) = try await URLSession.shared.data(for: request)
+                let json = try JSONValue.parse(bytes: Array(body))
+                guard (response as? HTTPURLResponse)?.statusCode == 200,
+                    json["data"]?["contactProfileList"]?["contactProfileList"]?.arrayValue.count == 100
+                else { return .success(0) }
+                return .success(1)
+            } catch {
+                return .failure(error)
+            }
+        }
+        // Metrics are served, with the store's and the requests' counters.
+        _ = await post()
+        let (metrics, _) = try await URLSession.shared.data(from: url.appendingPathComponent("metrics"))
+        let text = String(decoding: metrics, as: UTF8.self)
+        #expect(text.contains("ame_http_requests_total{operation=\"anonymous\",status=\"200\"} 1"))
+        #expect(text.contains("ame_store_requests_total{operation=\"Query\"}"))
+
+        let results = await withTaskGroup(of: Result<Int, any Error>.self) { group in
+            for _ in 0..<12 { group.addTask { await post() } }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(30))
+                kill(server.processIdentifier, SIGTERM)
+                return .success(0)
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        let deadline = Date().addingTimeInterval(20)
+        while server.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!server.isRunning)
+        if server.isRunning { server.terminate() }
+        server.waitUntilExit()
+        #expect(server.terminationStatus == 0)
+        // Every request the server took was answered in full; the others were refused, not cut.
+        let answered = results.reduce(0) { $0 + ((try? $1.get()) ?? 0) }
+        let failures = results.compactMap { result -> URLError? in
+            if case .failure(let error) = result { return error as? URLError }
+            return nil
+        }
+        #expect(answered + failures.count == 12)
+        #expect(failures.allSatisfy { $0.code == .cannotConnectToHost })
+        #expect(answered > 0)
+        let logged = String(decoding: logs.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(logged.contains("\"message\":\"stopped\""))
+        // The store was closed cleanly: its write-ahead log was folded into the database file.
+        let wal =
+            (try? FileManager.default.attributesOfItem(atPath: data.appendingPathComponent("ame.sqlite-wal").path))?[
+                .size] as? Int
+        #expect((wal ?? 0) == 0)
+    }
+
     static func run(_ binary: URL, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = binary

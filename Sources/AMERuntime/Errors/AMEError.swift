@@ -12,6 +12,8 @@ public enum AMEError: Error, Sendable, Equatable {
     case unauthenticated(String)
     case forbidden(String)
     case storeUnavailable
+    /// The request ran past `AME_REQUEST_TIMEOUT`; a mutation may still have committed.
+    case requestTimeout(seconds: Int)
     case internalError
 
     public var code: String {
@@ -27,6 +29,7 @@ public enum AMEError: Error, Sendable, Equatable {
         case .unauthenticated: "UNAUTHENTICATED"
         case .forbidden: "FORBIDDEN"
         case .storeUnavailable: "STORE_UNAVAILABLE"
+        case .requestTimeout: "REQUEST_TIMEOUT"
         case .internalError: "INTERNAL"
         }
     }
@@ -44,6 +47,8 @@ public enum AMEError: Error, Sendable, Equatable {
             "query complexity \(complexity) exceeds the maximum of \(maxComplexity)"
         case .queryTooDeep(let depth, let maxDepth): "query depth \(depth) exceeds the maximum of \(maxDepth)"
         case .storeUnavailable: "the store is unavailable; retry later"
+        case .requestTimeout(let seconds):
+            "the request took longer than \(seconds) s (AME_REQUEST_TIMEOUT); a mutation may still have been applied"
         case .internalError: "internal error"
         }
     }

@@ -1,4 +1,5 @@
 import GraphQL
+import Tracing
 
 /// One request's execution: fields are resolved level by level. At each level, every relation
 /// field of every object collects its keys; the level's keys (all tables, deduplicated) are read
@@ -193,6 +194,15 @@ final class Execution {
 
     private func execute(_ level: Level) async {
         guard !level.isEmpty else { return }
+        await withSpan("level") { span in
+            span.attributes["ame.keys"] = level.keys.count
+            span.attributes["ame.queries"] = level.queries.count
+            await load(level)
+        }
+    }
+
+    /// Runs one level's loads: its batch read and its Queries, concurrently.
+    private func load(_ level: Level) async {
         var results = LevelResults()
         let session = self.session
         let keys = level.keys

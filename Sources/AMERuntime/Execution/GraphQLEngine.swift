@@ -1,4 +1,5 @@
 import GraphQL
+import Tracing
 
 /// A GraphQL request as received over HTTP.
 public struct GraphQLRequest: Sendable {
@@ -48,6 +49,8 @@ public struct GraphQLResponse: Sendable {
     public var storeCounters: StoreSession.Counters
     /// The request was a mutation where only queries are allowed; nothing was executed.
     public var mutationRefused = false
+    /// The name of the operation executed, when it has one (for logs and metrics).
+    public var operationName: String?
 
     /// The GraphQL-over-HTTP response body as a JSON value.
     public var json: JSONValue {
@@ -292,8 +295,12 @@ public final class GraphQLEngine: Sendable {
             }
             documents.store(document, for: request.query)
         }
-        let data = await execution.run()
-        return response(data: data, errors: execution.errors)
+        let data = await withSpan("execute \(execution.operation.name?.value ?? "anonymous")") { _ in
+            await execution.run()
+        }
+        var result = response(data: data, errors: execution.errors)
+        result.operationName = execution.operation.name?.value
+        return result
     }
 
     static func payload(_ error: GraphQLError, code: (String) -> AMEError) -> GraphQLErrorPayload {

@@ -80,6 +80,11 @@ public final class SQLiteStore: Store {
         try await threads.runIfActive { [self] in try state.withLock { try body(&$0) } }
     }
 
+    /// Folds the write-ahead log into the database file, so that a stopped store is one file.
+    public func close() async {
+        try? await write { state in try state.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
+    }
+
     // MARK: Tables
 
     public func createTable(_ table: TableDefinition) async throws {

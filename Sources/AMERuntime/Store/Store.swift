@@ -23,6 +23,12 @@ public protocol Store: Sendable {
     /// BatchWriteItem: unconditional puts and deletes (at most ``StoreLimits/batchWriteItems``),
     /// each applied when this returns; for bulk loads, without the guarantees of a transaction.
     func batchWriteItem(_ requests: [BatchWriteRequest]) async throws
+    /// Ends the store's use by this process (on shutdown): pending work is made durable.
+    func close() async
+}
+
+extension Store {
+    public func close() async {}
 }
 
 /// One put or delete of a BatchWriteItem.

@@ -1,5 +1,6 @@
 import Metrics
 import Synchronization
+import Tracing
 
 /// The store as one request sees it: every call is counted (`storeCalls`, `itemsRead`) for the
 /// response's `extensions.cost` and, by operation, in the process metrics
@@ -53,7 +54,10 @@ public final class StoreSession: Sendable {
                 if let batchSize { $0.batchSizes.append(batchSize) }
             }
         }
-        let result = try await request()
+        let result = try await withSpan(operation, ofKind: .client) { span in
+            if let batchSize { span.attributes["ame.keys"] = batchSize }
+            return try await request()
+        }
         returned = items(result)
         return result
     }
