@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import Metrics
 import NIOCore
+import NIOPosix
 import Prometheus
 import Synchronization
 import Tracing
@@ -211,10 +212,16 @@ public enum AMEHTTPServer {
         let waiter = Waiter<T?>()
         return await withCheckedContinuation { continuation in
             waiter.set(continuation)
-            Task { waiter.resume(returning: await work()) }
-            Task {
-                try? await Task.sleep(for: timeout)
+            // An event loop timer, cancelled (and freed) as soon as the work is done. A sleeping
+            // task would stay allocated for the whole timeout even when cancelled: per request,
+            // that is memory growing with the request rate.
+            let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(timeout)) {
                 waiter.resume(returning: nil)
+            }
+            Task {
+                let value = await work()
+                timer.cancel()
+                waiter.resume(returning: value)
             }
         }
     }
