@@ -130,6 +130,7 @@ PY
       "$errors" "$((before / 1024))" "$((after / 1024))" "$((peak / 1024))"
   done
   kill "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
 }
 
 echo "load: wrk -t2 -c16 for ${duration}s per scenario, on loopback; mix = 4 gets for each place update"
