@@ -9,25 +9,18 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/scripts/lib.sh"
 ame=${1:-$(cd "$root" && swift build --show-bin-path)/ame}
 work=$(mktemp -d "${TMPDIR:-/tmp}/ame-cache.XXXXXX")
 pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   [ -f "$work/redis.pid" ] && kill -9 "$(cat "$work/redis.pid")" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 say() { printf 'cache-check: %s\n' "$*"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_for_port() {
-  for _ in $(seq 1 150); do
-    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $1), 0.2)" 2>/dev/null && return 0
-    sleep 0.2
-  done
-  say "FAIL: nothing listens on port $1"; return 1
-}
 
 moto_port=$(free_port)
 moto_server -H 127.0.0.1 -p "$moto_port" > "$work/moto.log" 2>&1 &

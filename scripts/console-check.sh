@@ -8,6 +8,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/scripts/lib.sh"
 ame=${1:-$(cd "$root" && swift build --show-bin-path)/ame}
 browser=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
 [ -n "$browser" ] || { echo "console-check: FAIL: Chromium is not installed (apt-get install chromium)"; exit 1; }
@@ -22,8 +23,7 @@ trap cleanup EXIT
 "$ame" seed --data-dir "$work/data" --corporations 2 --places 3 --contacts 7 --requests 0 > /dev/null
 "$ame" serve --data-dir "$work/data" --port 0 > "$work/serve.log" 2>&1 &
 server=$!
-for _ in $(seq 1 100); do grep -q 'serving GraphQL on' "$work/serve.log" && break; sleep 0.1; done
-url=$(grep -o 'http://127.0.0.1:[0-9]*/graphql' "$work/serve.log" | head -n 1)
+url=$(served_url "$work/serve.log")
 [ -n "$url" ] || { echo "console-check: FAIL: the server did not start"; cat "$work/serve.log"; exit 1; }
 
 query='{ contactProfileList(limit: 2) { total contactProfileList { email } } }'

@@ -8,23 +8,16 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/scripts/lib.sh"
 ame=${1:-$(cd "$root" && swift build --show-bin-path)/ame}
 work=$(mktemp -d "${TMPDIR:-/tmp}/ame-dynamodb.XXXXXX")
 pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill -9 "$pid" $(pgrep -P "$pid" 2>/dev/null) 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do kill -9 "$pid" $(pgrep -P "$pid" 2>/dev/null) 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_for_port() {
-  for _ in $(seq 1 150); do
-    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $1), 0.2)" 2>/dev/null && return 0
-    sleep 0.2
-  done
-  echo "dynamodb-check: FAIL: nothing listens on port $1"; return 1
-}
 
 moto_port=$(free_port)
 moto_server -H 127.0.0.1 -p "$moto_port" > "$work/moto.log" 2>&1 &
@@ -45,19 +38,12 @@ echo "dynamodb-check: ame seed on both stores"
 AME_STORE=dynamodb "$ame" seed
 "$ame" seed --data-dir "$work/embedded"
 
-url_of() {
-  for _ in $(seq 1 150); do
-    grep -q 'serving GraphQL on' "$1" 2>/dev/null && break
-    sleep 0.2
-  done
-  grep -o 'http://127.0.0.1:[0-9]*/graphql' "$1" | head -n 1 || true
-}
 AME_STORE=dynamodb "$ame" serve --port 0 > "$work/serve-dynamodb.log" 2>&1 &
 pids+=($!)
 "$ame" serve --port 0 --data-dir "$work/embedded" > "$work/serve-embedded.log" 2>&1 &
 pids+=($!)
-dynamodb_url=$(url_of "$work/serve-dynamodb.log")
-embedded_url=$(url_of "$work/serve-embedded.log")
+dynamodb_url=$(served_url "$work/serve-dynamodb.log")
+embedded_url=$(served_url "$work/serve-embedded.log")
 if [ -z "$dynamodb_url" ] || [ -z "$embedded_url" ]; then
   echo "dynamodb-check: FAIL: a server did not start"; cat "$work"/serve-*.log; exit 1
 fi

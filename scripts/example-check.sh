@@ -6,6 +6,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/scripts/lib.sh"
 package="$root/Examples/Library"
 scratch=${1:-$package/.build}
 work=$(mktemp -d "${TMPDIR:-/tmp}/ame-example.XXXXXX")
@@ -21,8 +22,7 @@ bin="$(swift build --package-path "$package" --scratch-path "$scratch" --show-bi
 
 LIBRARY_PORT=0 LIBRARY_DATA_DIR="$work/data" "$bin" > "$work/serve.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 1 100); do grep -q 'serving GraphQL on' "$work/serve.log" && break; sleep 0.1; done
-url=$(grep -o 'http://127.0.0.1:[0-9]*/graphql' "$work/serve.log" | head -n 1)
+url=$(served_url "$work/serve.log")
 [ -n "$url" ] || { echo "example-check: FAIL: the server did not start"; cat "$work/serve.log"; exit 1; }
 
 python3 - "$url" <<'PY'

@@ -12,25 +12,18 @@ set -euo pipefail
 duration=${1:-60}
 stores=${2:-both}
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/scripts/lib.sh"
 command -v wrk > /dev/null || { echo "load: wrk is not installed (apt-get install wrk)"; exit 1; }
 (cd "$root" && swift build -c release --product ame 2>&1 | tail -n 1)
 ame="$(cd "$root" && swift build -c release --show-bin-path)/ame"
 work=$(mktemp -d "${TMPDIR:-/tmp}/ame-load.XXXXXX")
 pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_for_port() {
-  for _ in $(seq 1 150); do
-    python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 0.2)" 2>/dev/null && return 0
-    sleep 0.2
-  done
-  echo "load: nothing listens on port $1"; return 1
-}
 rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 
 # wrk scripts: every request is a GraphQL POST; a response with `"errors"` counts as an error.

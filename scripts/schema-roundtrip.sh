@@ -8,6 +8,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/scripts/lib.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/ame-roundtrip.XXXXXX")
 scratch=${1:-$work/pkg/.build}
 server_pid=""
@@ -54,8 +55,7 @@ ame seed --data-dir "$data" --endpoint-id roundtrip --corporations 1 --places 0 
 # Started directly (not through the `ame` function) so that `$!` is the server itself.
 "$bin/ame" serve --data-dir "$data" --host 127.0.0.1 --port 0 > "$work/serve.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 1 100); do grep -q 'serving GraphQL on' "$work/serve.log" && break; sleep 0.1; done
-url=$(grep -o 'http://127.0.0.1:[0-9]*/graphql' "$work/serve.log" | head -n 1)
+url=$(served_url "$work/serve.log")
 [ -n "$url" ] || { say "FAIL: the server did not start"; cat "$work/serve.log"; exit 1; }
 
 python3 - "$url" <<'PY'

@@ -20,12 +20,17 @@ import Testing
 
     static var integrationRequired: Bool { ProcessInfo.processInfo.environment["AME_REQUIRE_INTEGRATION"] == "1" }
 
+    /// The binary; `nil` (the test skips, and says so) when it is missing and integration tests
+    /// are not required, a failure when they are.
+    static func requireBinary() -> URL? {
+        if let binary { return binary }
+        #expect(!integrationRequired, "the ame binary was not built next to the tests")
+        print("ServeProcessTests: skipped, the ame binary is missing (set AME_REQUIRE_INTEGRATION=1 to require it)")
+        return nil
+    }
+
     @Test func seedThenServeAnswersTheNestedQuery() async throws {
-        guard let binary = Self.binary else {
-            #expect(!Self.integrationRequired, "the ame binary was not built next to the tests")
-            print("ServeProcessTests: skipped, the ame binary is missing (set AME_REQUIRE_INTEGRATION=1 to require it)")
-            return
-        }
+        guard let binary = Self.requireBinary() else { return }
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("ame-serve-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: data) }
 
@@ -68,10 +73,7 @@ import Testing
     }
 
     @Test func serveRefusesANonLoopbackAddressWithoutAuthentication() throws {
-        guard let binary = Self.binary else {
-            #expect(!Self.integrationRequired, "the ame binary was not built next to the tests")
-            return
-        }
+        guard let binary = Self.requireBinary() else { return }
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("ame-serve-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: data) }
         let result = try Self.run(binary, ["serve", "--data-dir", data.path, "--host", "0.0.0.0", "--port", "0"])
@@ -80,10 +82,7 @@ import Testing
     }
 
     @Test func sigtermLetsInFlightRequestsFinishClosesTheStoreAndExitsCleanly() async throws {
-        guard let binary = Self.binary else {
-            #expect(!Self.integrationRequired, "the ame binary was not built next to the tests")
-            return
-        }
+        guard let binary = Self.requireBinary() else { return }
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("ame-serve-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: data) }
         let seed = try Self.run(
