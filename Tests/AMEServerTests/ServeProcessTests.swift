@@ -43,18 +43,11 @@ import Testing
         #expect(seed.status == 0)
         #expect(seed.output.contains("10 contacts"))
 
-        let server = Process()
-        server.executableURL = binary
-        server.arguments = ["serve", "--data-dir", data.path, "--host", "127.0.0.1", "--port", "0"]
-        let output = Pipe()
-        server.standardOutput = output
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+        let (server, port, _) = try Self.serve(binary, data: data)
         defer {
             server.terminate()
             server.waitUntilExit()
         }
-        let port = try #require(Self.waitForPort(output.fileHandleForReading))
 
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/graphql")!)
         request.httpMethod = "POST"
@@ -92,15 +85,7 @@ import Testing
                 "--contacts", "200", "--requests", "0",
             ])
         #expect(seed.status == 0)
-        let server = Process()
-        server.executableURL = binary
-        server.arguments = ["serve", "--data-dir", data.path, "--host", "127.0.0.1", "--port", "0"]
-        let output = Pipe()
-        let logs = Pipe()
-        server.standardOutput = output
-        server.standardError = logs
-        try server.run()
-        let port = try #require(Self.waitForPort(output.fileHandleForReading))
+        let (server, port, logs) = try Self.serve(binary, data: data)
         let url = URL(string: "http://127.0.0.1:\(port)")!
 
         func post() async -> Result<Int, any Error> {
@@ -160,6 +145,27 @@ import Testing
             (try? FileManager.default.attributesOfItem(atPath: data.appendingPathComponent("ame.sqlite-wal").path))?[
                 .size] as? Int
         #expect((wal ?? 0) == 0)
+    }
+
+    /// Starts `ame serve` on a free loopback port over `data`; its standard error is in `logs`.
+    static func serve(_ binary: URL, data: URL) throws -> (server: Process, port: Int, logs: Pipe) {
+        let server = Process()
+        server.executableURL = binary
+        server.arguments = ["serve", "--data-dir", data.path, "--host", "127.0.0.1", "--port", "0"]
+        let output = Pipe()
+        let logs = Pipe()
+        server.standardOutput = output
+        server.standardError = logs
+        try server.run()
+        guard let port = waitForPort(output.fileHandleForReading) else {
+            server.terminate()
+            throw ServeFailure()
+        }
+        return (server, port, logs)
+    }
+
+    struct ServeFailure: Error, CustomStringConvertible {
+        var description: String { "ame serve did not print its address within 30 s" }
     }
 
     static func run(_ binary: URL, _ arguments: [String]) throws -> (status: Int32, output: String) {
