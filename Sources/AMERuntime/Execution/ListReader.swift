@@ -4,8 +4,8 @@
 struct ListReader: Sendable {
     let table: String
     let index: String?
-    let indexSortAttribute: String?
-    let keyAttribute: String
+    /// The table read, for the keys of its items.
+    let definition: TableDefinition
     let partition: String
     let sortCondition: SortKeyCondition?
     let filters: [(attribute: String, value: ItemValue)]
@@ -21,7 +21,7 @@ struct ListReader: Sendable {
         entity: EntityDefinition, arguments: [String: JSONValue], engine: GraphQLEngine, tenant: Tenant
     ) throws(AMEError) {
         table = engine.registry.physicalTable(entity.table)
-        keyAttribute = entity.keyAttribute
+        definition = TableDefinition(name: table, sortAttribute: entity.keyAttribute, indexes: entity.indexes)
         partition = tenant.partitionKey
         limit = arguments["limit"]?.intValue ?? engine.limits.defaultPageSize
         guard limit > 0, limit <= engine.limits.maxPageSize else {
@@ -37,7 +37,6 @@ struct ListReader: Sendable {
             !index.isGlobal && equalities.contains { $0.0.attribute == index.sortAttribute }
         }
         index = served?.name
-        indexSortAttribute = served?.sortAttribute
         if let served, let match = equalities.first(where: { $0.0.attribute == served.sortAttribute }) {
             sortCondition = .equals(match.1)
         } else {
@@ -77,11 +76,7 @@ struct ListReader: Sendable {
 
     private var filtersWhileReading: Bool { !filters.isEmpty || !containing.isEmpty }
 
-    private func key(of item: Item) -> Item {
-        var key: Item = [tenantAttribute: item[tenantAttribute] ?? .null, keyAttribute: item[keyAttribute] ?? .null]
-        if let indexSortAttribute { key[indexSortAttribute] = item[indexSortAttribute] }
-        return key
-    }
+    private func key(of item: Item) -> Item { definition.key(of: item, index: index) }
 
     func read(_ session: StoreSession, countTotal: Bool) async throws -> Execution.QueryOutcome {
         var skip = (pageNumber.map { $0 - 1 } ?? 0) * limit

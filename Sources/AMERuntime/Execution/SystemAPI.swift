@@ -210,7 +210,7 @@ extension Execution {
             let page = try await session.query(request)
             for item in page.items where matches(item) {
                 if items.count == limit {
-                    lastKey = Self.key(of: items[items.count - 1], table: table, index: request.index)
+                    lastKey = table?.key(of: items[items.count - 1], index: request.index) ?? [:]
                     break reading
                 }
                 items.append(item)
@@ -224,16 +224,5 @@ extension Execution {
                 (listField, .array(items.map(record))), ("pageSize", .int(limit)), ("pageNumber", .null),
                 ("total", .null), ("nextToken", token.map(JSONValue.string) ?? .null),
             ]))
-    }
-
-    private static func key(of item: Item, table: TableDefinition?, index: String?) -> Item {
-        guard let table else { return [:] }
-        var key: Item = [
-            tenantAttribute: item[tenantAttribute] ?? .null, table.sortAttribute: item[table.sortAttribute] ?? .null,
-        ]
-        if let index, let definition = table.index(named: index) {
-            key[definition.sortAttribute] = item[definition.sortAttribute]
-        }
-        return key
     }
 }

@@ -226,9 +226,7 @@ public final class SQLiteStore: Store {
         try connection.query("SELECT body " + sql, bindings) { row in
             items.append(try row.withBlob(0) { try ItemCodec.decode($0) })
         }
-        return page(items, limit: request.limit) { last in
-            [tenantAttribute: last[tenantAttribute] ?? .null, table.sortAttribute: last[table.sortAttribute] ?? .null]
-        }
+        return page(items, limit: request.limit) { table.key(of: $0) }
     }
 
     private static func queryIndex(
@@ -266,15 +264,7 @@ public final class SQLiteStore: Store {
         try connection.query("SELECT i.body " + sql, bindings) { row in
             items.append(try row.withBlob(0) { try ItemCodec.decode($0) })
         }
-        return page(items, limit: request.limit) { last in
-            var key: Item = [
-                tenantAttribute: last[tenantAttribute] ?? .null,
-                table.sortAttribute: last[table.sortAttribute] ?? .null,
-                index.sortAttribute: last[index.sortAttribute] ?? .null,
-            ]
-            if let partitionAttribute = index.partitionAttribute { key[partitionAttribute] = last[partitionAttribute] }
-            return key
-        }
+        return page(items, limit: request.limit) { table.key(of: $0, index: index.name) }
     }
 
     private static func page(_ items: [Item], limit: Int, key: (Item) -> Item) -> QueryPage {

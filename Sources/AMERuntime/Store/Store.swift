@@ -118,6 +118,20 @@ public struct TableDefinition: Sendable, Equatable {
         self.indexes = indexes
     }
 
+    /// The key of `item` as a Query of this table (or of `index`) returns it in
+    /// `LastEvaluatedKey`, and takes it back as `ExclusiveStartKey`: the table's key attributes,
+    /// plus the index's.
+    public func key(of item: Item, index indexName: String? = nil) -> Item {
+        var key: Item = [
+            partitionAttribute: item[partitionAttribute] ?? .null, sortAttribute: item[sortAttribute] ?? .null,
+        ]
+        if let indexName, let index = index(named: indexName) {
+            if let partition = index.partitionAttribute { key[partition] = item[partition] }
+            key[index.sortAttribute] = item[index.sortAttribute]
+        }
+        return key
+    }
+
     public func index(named name: String) -> IndexDefinition? {
         indexes.first { $0.name == name }
     }
