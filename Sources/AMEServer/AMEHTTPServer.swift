@@ -129,11 +129,13 @@ public enum AMEHTTPServer {
         let duration = ContinuousClock.now - start
         let fields = log.fields.withLock { $0 }
         let operation = fields.operation ?? "anonymous"
-        Metrics.Timer(label: "ame_request_duration_seconds", dimensions: [("operation", operation)])
+        // Operation names are the client's: the metrics label takes a bounded set of them.
+        let label = operationLabels.label(for: operation)
+        Metrics.Timer(label: "ame_request_duration_seconds", dimensions: [("operation", label)])
             .record(duration: duration)
         Counter(
             label: "ame_http_requests_total",
-            dimensions: [("operation", operation), ("status", String(response.status.code))]
+            dimensions: [("operation", label), ("status", String(response.status.code))]
         ).increment()
         var metadata: Logger.Metadata = [
             "request_id": .string(requestId), "status": .stringConvertible(response.status.code),
@@ -148,6 +150,29 @@ public enum AMEHTTPServer {
     }
 
     static let requestIdField = HTTPField.Name("X-Request-Id")!
+
+    static let operationLabels = OperationLabels(capacity: 200)
+
+    /// The values of the `operation` metrics label: the first `capacity` distinct operation names
+    /// (up to 64 characters) keep their own series, later ones share `other`. Without a bound, a
+    /// client sending new operation names would grow the metrics registry, and the memory holding
+    /// it, without end.
+    package final class OperationLabels: Sendable {
+        package let capacity: Int
+        private let known = Mutex(Set<String>())
+
+        package init(capacity: Int) { self.capacity = capacity }
+
+        package func label(for operation: String) -> String {
+            guard operation.utf8.count <= 64 else { return "other" }
+            return known.withLock { known in
+                if known.contains(operation) { return operation }
+                guard known.count < capacity else { return "other" }
+                known.insert(operation)
+                return operation
+            }
+        }
+    }
 
     static func milliseconds(_ duration: Duration) -> Double {
         let (seconds, attoseconds) = duration.components

@@ -61,9 +61,12 @@ public enum Settings {
             check: url),
         Setting("AWS_ENDPOINT_URL", nil, "Endpoint for every AWS service, if the one above is unset.", check: url),
         Setting("AME_CACHE_ENABLED", "false", "The entity cache (memory, + Redis with AME_REDIS_URL).", check: boolean),
-        Setting("AME_CACHE_TTL", "300", "Seconds an entry lives in the cache.", check: integer(1...86_400)),
         Setting(
-            "AME_CACHE_MEMORY_MAX", "1000", "Entries in each process's memory layer.", check: integer(1...10_000_000)),
+            "AME_CACHE_TTL", String(CacheConfiguration().ttl.components.seconds),
+            "Seconds an entry lives in the cache.", check: integer(1...86_400)),
+        Setting(
+            "AME_CACHE_MEMORY_MAX", String(CacheConfiguration().memoryMaxEntries),
+            "Entries in each process's memory layer.", check: integer(1...10_000_000)),
         Setting(
             "AME_REDIS_URL", nil, secret: true, "redis://[[user]:password@]host[:port][/database] of the shared layer.",
             check: { text in
@@ -74,8 +77,10 @@ public enum Settings {
                     return "\(error)"
                 }
             }),
-        Setting("AME_MAX_COMPLEXITY", "1000", "Largest query cost accepted.", check: integer(1...100_000_000)),
-        Setting("AME_MAX_DEPTH", "10", "Deepest query accepted.", check: integer(1...1000)),
+        Setting(
+            "AME_MAX_COMPLEXITY", String(QueryLimits().maxComplexity), "Largest query cost accepted.",
+            check: integer(1...100_000_000)),
+        Setting("AME_MAX_DEPTH", String(QueryLimits().maxDepth), "Deepest query accepted.", check: integer(1...1000)),
         Setting(
             "AME_TENANT_LIMITS", nil, "Per-tenant limits, e.g. {\"acme\": {\"maxComplexity\": 5000}}.",
             check: { text in
@@ -93,13 +98,15 @@ public enum Settings {
             "AME_LOG_LEVEL", "info", "trace, debug, info, notice, warning, error or critical.",
             check: oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"])),
         Setting(
-            "AME_MAX_BODY_BYTES", "1048576", "Largest request body accepted (413 above it).",
+            "AME_MAX_BODY_BYTES", String(ServerLimits().maxBodyBytes), "Largest request body accepted (413 above it).",
             check: integer(1024...104_857_600)),
         Setting(
-            "AME_MAX_QUERY_LENGTH", "100000", "Longest query text accepted, in bytes.", check: integer(100...10_000_000)
+            "AME_MAX_QUERY_LENGTH", String(ServerLimits().maxQueryLength), "Longest query text accepted, in bytes.",
+            check: integer(100...10_000_000)
         ),
         Setting(
-            "AME_REQUEST_TIMEOUT", "30", "Seconds a request may run before it is answered with a timeout.",
+            "AME_REQUEST_TIMEOUT", String(ServerLimits().requestTimeout.components.seconds),
+            "Seconds a request may run before it is answered with a timeout.",
             check: integer(1...3600)),
         Setting(
             "AME_SHUTDOWN_TIMEOUT", "10", "Seconds in-flight requests get to finish on SIGTERM.",
@@ -138,6 +145,11 @@ public enum Settings {
         return values
     }
 
+    /// The whole-number setting `name` from `values`, or its default.
+    public static func integer(_ name: String, in values: [String: String]) -> Int {
+        Int(values[name] ?? "") ?? Int(all.first { $0.name == name }?.defaultValue ?? "") ?? 0
+    }
+
     /// Every invalid value, each with what is wrong and how to fix it.
     public static func problems(_ values: [String: String]) -> [String] {
         all.compactMap { setting in
@@ -174,5 +186,15 @@ public enum Settings {
             lines.append("# \(setting.name)=\(setting.defaultValue ?? "")")
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+extension ServerLimits {
+    /// The limits set by `AME_MAX_BODY_BYTES`, `AME_MAX_QUERY_LENGTH` and `AME_REQUEST_TIMEOUT`.
+    public init(settings: [String: String]) {
+        self.init(
+            maxBodyBytes: Settings.integer("AME_MAX_BODY_BYTES", in: settings),
+            maxQueryLength: Settings.integer("AME_MAX_QUERY_LENGTH", in: settings),
+            requestTimeout: .seconds(Settings.integer("AME_REQUEST_TIMEOUT", in: settings)))
     }
 }

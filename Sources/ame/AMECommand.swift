@@ -70,8 +70,8 @@ struct StoreOptions: ParsableArguments {
         var registry = AMESchemaRegistry.registry
         if let prefix = environment("AME_TABLE_PREFIX") { registry = registry.withTablePrefix(prefix) }
         let limits = QueryLimits(
-            maxComplexity: Int(environment("AME_MAX_COMPLEXITY") ?? "") ?? 1000,
-            maxDepth: Int(environment("AME_MAX_DEPTH") ?? "") ?? 10)
+            maxComplexity: Settings.integer("AME_MAX_COMPLEXITY", in: loadedSettings),
+            maxDepth: Settings.integer("AME_MAX_DEPTH", in: loadedSettings))
         var tenantLimits: [String: TenantLimits] = [:]
         if let text = environment("AME_TENANT_LIMITS") {
             do {
@@ -135,7 +135,7 @@ struct Serve: AsyncParsableCommand {
     var host: String = environment("AME_HOST") ?? "127.0.0.1"
 
     @Option(help: "Port to bind (env AME_PORT).")
-    var port: Int = Int(environment("AME_PORT") ?? "") ?? 8080
+    var port: Int = Settings.integer("AME_PORT", in: loadedSettings)
 
     @Flag(help: "Print the effective settings (secrets hidden) and exit.")
     var printConfig = false
@@ -171,14 +171,11 @@ struct Serve: AsyncParsableCommand {
         let metrics = Observability.bootstrap(
             level: Logger.Level(rawValue: environment("AME_LOG_LEVEL") ?? "info") ?? .info)
         let engine = try await storeOptions.openEngine(tables: .requireExisting)
-        let limits = ServerLimits(
-            maxBodyBytes: Int(environment("AME_MAX_BODY_BYTES") ?? "") ?? 1 << 20,
-            maxQueryLength: Int(environment("AME_MAX_QUERY_LENGTH") ?? "") ?? 100_000,
-            requestTimeout: .seconds(Int(environment("AME_REQUEST_TIMEOUT") ?? "") ?? 30))
         try await AMEService.serve(
             engine: engine, host: host, port: port, tenants: tenants,
-            banner: " (store: \(storeOptions.store), data: \(storeOptions.dataDir))", limits: limits, metrics: metrics,
-            shutdownTimeout: .seconds(Int(environment("AME_SHUTDOWN_TIMEOUT") ?? "") ?? 10))
+            banner: " (store: \(storeOptions.store), data: \(storeOptions.dataDir))",
+            limits: ServerLimits(settings: loadedSettings), metrics: metrics,
+            shutdownTimeout: .seconds(Settings.integer("AME_SHUTDOWN_TIMEOUT", in: loadedSettings)))
     }
 }
 

@@ -86,6 +86,16 @@ import Testing
         #expect((logged["duration_ms"].flatMap { if case .double(let value) = $0 { value } else { nil } } ?? -1) > 0)
     }
 
+    @Test func operationNamesInMetricsLabelsAreBounded() {
+        let labels = AMEHTTPServer.OperationLabels(capacity: 2)
+        #expect(labels.label(for: "First") == "First")
+        #expect(labels.label(for: "Second") == "Second")
+        #expect(labels.label(for: "Third") == "other")
+        #expect(labels.label(for: "First") == "First")
+        let long = String(repeating: "x", count: 65)
+        #expect(AMEHTTPServer.OperationLabels(capacity: 10).label(for: long) == "other")
+    }
+
     @Test func anOversizedBodyOrQueryIsRefusedWithItsLimitNamed() async throws {
         let limits = ServerLimits(maxBodyBytes: 2048, maxQueryLength: 200)
         try await application(limits: limits).test(.router) { client in

@@ -31,15 +31,9 @@ import Testing
 
     @Test func seedThenServeAnswersTheNestedQuery() async throws {
         guard let binary = Self.requireBinary() else { return }
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("ame-serve-\(UUID().uuidString)")
+        let data = Self.dataFolder()
         defer { try? FileManager.default.removeItem(at: data) }
-
-        let seed = try Self.run(
-            binary,
-            [
-                "seed", "--data-dir", data.path, "--endpoint-id", "acme", "--corporations", "2", "--places", "4",
-                "--contacts", "10", "--requests", "3",
-            ])
+        let seed = try Self.seed(binary, data, corporations: 2, places: 4, contacts: 10, requests: 3)
         #expect(seed.status == 0)
         #expect(seed.output.contains("10 contacts"))
 
@@ -67,7 +61,7 @@ import Testing
 
     @Test func serveRefusesANonLoopbackAddressWithoutAuthentication() throws {
         guard let binary = Self.requireBinary() else { return }
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("ame-serve-\(UUID().uuidString)")
+        let data = Self.dataFolder()
         defer { try? FileManager.default.removeItem(at: data) }
         let result = try Self.run(binary, ["serve", "--data-dir", data.path, "--host", "0.0.0.0", "--port", "0"])
         #expect(result.status != 0)
@@ -76,14 +70,9 @@ import Testing
 
     @Test func sigtermLetsInFlightRequestsFinishClosesTheStoreAndExitsCleanly() async throws {
         guard let binary = Self.requireBinary() else { return }
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("ame-serve-\(UUID().uuidString)")
+        let data = Self.dataFolder()
         defer { try? FileManager.default.removeItem(at: data) }
-        let seed = try Self.run(
-            binary,
-            [
-                "seed", "--data-dir", data.path, "--endpoint-id", "acme", "--corporations", "5", "--places", "20",
-                "--contacts", "200", "--requests", "0",
-            ])
+        let seed = try Self.seed(binary, data, corporations: 5, places: 20, contacts: 200, requests: 0)
         #expect(seed.status == 0)
         let (server, port, logs) = try Self.serve(binary, data: data)
         let url = URL(string: "http://127.0.0.1:\(port)")!
@@ -145,6 +134,25 @@ import Testing
             (try? FileManager.default.attributesOfItem(atPath: data.appendingPathComponent("ame.sqlite-wal").path))?[
                 .size] as? Int
         #expect((wal ?? 0) == 0)
+    }
+
+    /// A new data folder's path (created by the command that uses it).
+    static func dataFolder() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("ame-serve-\(UUID().uuidString)")
+    }
+
+    /// `ame seed` of tenant `acme` into `data`.
+    static func seed(
+        _ binary: URL, _ data: URL, corporations: Int, places: Int, contacts: Int, requests: Int
+    ) throws
+        -> (status: Int32, output: String)
+    {
+        try run(
+            binary,
+            [
+                "seed", "--data-dir", data.path, "--endpoint-id", "acme", "--corporations", String(corporations),
+                "--places", String(places), "--contacts", String(contacts), "--requests", String(requests),
+            ])
     }
 
     /// Starts `ame serve` on a free loopback port over `data`; its standard error is in `logs`.

@@ -24,8 +24,7 @@ actor FaultProxy {
         guard let python = MotoServer.find("python3") else {
             throw MotoServer.Unavailable(description: "python3 is needed for the fault-injection proxy")
         }
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Support/fault_proxy.py").path
+        let script = FreePort.supportScript("fault_proxy.py")
         let port = try FreePort.find()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
@@ -33,11 +32,7 @@ actor FaultProxy {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
-            if FreePort.isListening(port) { return URL(string: "http://127.0.0.1:\(port)")! }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        if try await FreePort.waitUntilListening(port, seconds: 30) { return URL(string: "http://127.0.0.1:\(port)")! }
         throw MotoServer.Unavailable(description: "the fault proxy did not start on port \(port)")
     }
 

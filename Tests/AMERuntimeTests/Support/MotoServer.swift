@@ -37,8 +37,7 @@ actor MotoServer {
             print("DynamoDB tests skipped: \(message); set AME_REQUIRE_INTEGRATION=1 to require them")
             return nil
         }
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Support/moto_serial.py").path
+        let script = FreePort.supportScript("moto_serial.py")
         let port = try FreePort.find()
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("moto-\(port).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
@@ -50,11 +49,7 @@ actor MotoServer {
         process.standardError = process.standardOutput
         try process.run()
         let url = URL(string: "http://127.0.0.1:\(port)")!
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            if FreePort.isListening(port) { return url }
-            try await Task.sleep(for: .milliseconds(200))
-        }
+        if try await FreePort.waitUntilListening(port, seconds: 60) { return url }
         throw Unavailable(description: "moto did not start on port \(port) (see \(log.path))")
     }
 
@@ -110,6 +105,22 @@ enum FreePort {
         }
         guard named == 0 else { throw MotoServer.Unavailable(description: "getsockname() failed") }
         return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// `Tests/Support/<name>`, the Python helpers the test servers run.
+    static func supportScript(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Support/\(name)").path
+    }
+
+    /// Waits up to `seconds` for something to accept connections on 127.0.0.1:`port`.
+    static func waitUntilListening(_ port: Int, seconds: Double) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if isListening(port) { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
     }
 
     /// Whether something accepts connections on 127.0.0.1:`port`.

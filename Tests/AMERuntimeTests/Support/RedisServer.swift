@@ -57,11 +57,7 @@ final class RedisServer: @unchecked Sendable {
             "while kill -0 \(getpid()) 2>/dev/null && kill -0 \(process.processIdentifier) 2>/dev/null; do sleep 1; done; kill \(process.processIdentifier) 2>/dev/null",
         ]
         try watcher.run()
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
-            if FreePort.isListening(port) { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        if try await FreePort.waitUntilListening(port, seconds: 20) { return }
         throw MotoServer.Unavailable(description: "redis-server did not start on port \(port)")
     }
 
