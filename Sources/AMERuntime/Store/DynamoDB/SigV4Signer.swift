@@ -1,7 +1,8 @@
 import Crypto
 import Foundation
 
-/// AWS Signature Version 4 for DynamoDB's JSON protocol (`POST /`).
+/// AWS Signature Version 4: DynamoDB's JSON protocol (`POST /`, signed headers) here, S3's
+/// presigned URLs (signed query) in ``S3UploadURLSigner``.
 ///
 /// Signs `content-type`, `host`, `x-amz-date`, `x-amz-security-token` (when there is a session
 /// token) and `x-amz-target`, as AWS SDKs do for DynamoDB.
@@ -34,21 +35,29 @@ public struct SigV4Signer: Sendable {
             signedHeaders,
             Self.hex(SHA256.hash(data: body)),
         ].joined(separator: "\n")
-        let scope = "\(day)/\(region)/\(service)/aws4_request"
-        let stringToSign = [
-            "AWS4-HMAC-SHA256", amzDate, scope, Self.hex(SHA256.hash(data: Array(canonicalRequest.utf8))),
-        ].joined(separator: "\n")
-        var key = SymmetricKey(data: Array("AWS4\(credentials.secretAccessKey)".utf8))
-        for part in [day, region, service, "aws4_request"] {
-            key = SymmetricKey(data: Array(HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key)))
-        }
-        let signature = Self.hex(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
+        let scope = scope(day: day)
+        let signature = signature(canonicalRequest: canonicalRequest, amzDate: amzDate, day: day)
         headers.append(
             (
                 "authorization",
                 "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyId)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
             ))
         return headers
+    }
+
+    /// The credential scope of a day: `20261126/us-east-1/dynamodb/aws4_request`.
+    func scope(day: String) -> String { "\(day)/\(region)/\(service)/aws4_request" }
+
+    /// The signature of a canonical request: the string to sign, HMAC'd with the day's derived key.
+    func signature(canonicalRequest: String, amzDate: String, day: String) -> String {
+        let stringToSign = [
+            "AWS4-HMAC-SHA256", amzDate, scope(day: day), Self.hex(SHA256.hash(data: Array(canonicalRequest.utf8))),
+        ].joined(separator: "\n")
+        var key = SymmetricKey(data: Array("AWS4\(credentials.secretAccessKey)".utf8))
+        for part in [day, region, service, "aws4_request"] {
+            key = SymmetricKey(data: Array(HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key)))
+        }
+        return Self.hex(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
     }
 
     static func timestamps(_ date: Date) -> (amzDate: String, day: String) {
