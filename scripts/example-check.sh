@@ -17,7 +17,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-swift build --package-path "$package" --scratch-path "$scratch" --product library-server 2>&1 | tail -n 2
+# AME_SWIFT_BUILD_FLAGS: the flags the scratch folder was built with (CI: coverage), so it is reused.
+# shellcheck disable=SC2086
+swift build ${AME_SWIFT_BUILD_FLAGS:-} --package-path "$package" --scratch-path "$scratch" --product library-server 2>&1 | tail -n 2
 bin="$(swift build --package-path "$package" --scratch-path "$scratch" --show-bin-path)/library-server"
 
 LIBRARY_PORT=0 LIBRARY_DATA_DIR="$work/data" "$bin" > "$work/serve.log" 2>&1 &

@@ -24,7 +24,9 @@ mkdir -p "$work/pkg"
 (cd "$root" && git ls-files -co --exclude-standard -z | tar --null -T - -cf -) | tar -C "$work/pkg" -xf -
 cd "$work/pkg"
 
-build() { swift build --scratch-path "$scratch" --product ame 2>&1 | tail -n 3; }
+# AME_SWIFT_BUILD_FLAGS: the flags the scratch folder was built with (CI: coverage), so it is reused.
+# shellcheck disable=SC2086
+build() { swift build ${AME_SWIFT_BUILD_FLAGS:-} --scratch-path "$scratch" --product ame 2>&1 | tail -n 3; }
 bin=$(swift build --scratch-path "$scratch" --show-bin-path)
 ame() { "$bin/ame" "$@"; }
 

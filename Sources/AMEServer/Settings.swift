@@ -60,6 +60,13 @@ public enum Settings {
             "AWS_ENDPOINT_URL_DYNAMODB", nil, "DynamoDB endpoint (default: the region's); e.g. a local moto_server.",
             check: url),
         Setting("AWS_ENDPOINT_URL", nil, "Endpoint for every AWS service, if the one above is unset.", check: url),
+        Setting(
+            "AME_UPLOAD_BUCKET", nil, "S3 bucket that presignedUploadUrl signs PUT URLs for (unset: uploads are off)."),
+        Setting(
+            "AME_UPLOAD_URL_EXPIRATION", String(S3UploadURLSigner.defaultExpiration),
+            "Seconds a presigned upload URL stays valid.", check: integer(S3UploadURLSigner.expirationRange)),
+        Setting(
+            "AWS_ENDPOINT_URL_S3", nil, "S3 endpoint (default: the region's); e.g. a local moto_server.", check: url),
         Setting("AME_CACHE_ENABLED", "false", "The entity cache (memory, + Redis with AME_REDIS_URL).", check: boolean),
         Setting(
             "AME_CACHE_TTL", String(CacheConfiguration().ttl.components.seconds),

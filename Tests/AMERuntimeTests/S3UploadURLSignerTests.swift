@@ -80,6 +80,25 @@ import Testing
         #expect(other.objectKey == "a/b%2Fc/x")
     }
 
+    @Test func isConfiguredFromTheEnvironmentOnlyWhenABucketIsSet() throws {
+        #expect(try S3UploadURLSigner.fromEnvironment(["AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"]) == nil)
+        let signer = try #require(
+            try S3UploadURLSigner.fromEnvironment([
+                "AME_UPLOAD_BUCKET": "uploads", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s",
+                "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9000", "AME_UPLOAD_URL_EXPIRATION": "120",
+            ]))
+        #expect(signer.bucket == "uploads" && signer.expiration == 120 && signer.endpoint?.port == 9000)
+        #expect(throws: StoreError.self) {
+            try S3UploadURLSigner.fromEnvironment(["AME_UPLOAD_BUCKET": "uploads"])
+        }
+        #expect(throws: StoreError.self) {
+            try S3UploadURLSigner.fromEnvironment([
+                "AME_UPLOAD_BUCKET": "uploads", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s",
+                "AME_UPLOAD_URL_EXPIRATION": "604801",
+            ])
+        }
+    }
+
     /// PUTs a file through the URL to S3 and reads it back with boto3; a URL for another key with
     /// the same signature, and an expired URL, are refused and store nothing.
     @Test func anUploadThroughTheURLIsStoredAndATamperedOrExpiredOneIsRefused() async throws {

@@ -115,3 +115,39 @@ public struct S3UploadURLSigner: UploadURLSigning {
         part.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "/", with: "%2F")
     }
 }
+
+extension S3UploadURLSigner {
+    /// The signer set by `AME_UPLOAD_BUCKET` (`nil` when unset: uploads are off),
+    /// `AME_UPLOAD_URL_EXPIRATION`, `AWS_ENDPOINT_URL_S3` (or `AWS_ENDPOINT_URL`), `AWS_REGION` and
+    /// the AWS credentials.
+    public static func fromEnvironment(_ environment: [String: String]) throws(StoreError) -> S3UploadURLSigner? {
+        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        guard let bucket = value("AME_UPLOAD_BUCKET") else { return nil }
+        guard let accessKey = value("AWS_ACCESS_KEY_ID"), let secret = value("AWS_SECRET_ACCESS_KEY") else {
+            throw StoreError.invalidRequest(
+                "AME_UPLOAD_BUCKET needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to sign upload URLs")
+        }
+        var endpoint: URL?
+        if let text = value("AWS_ENDPOINT_URL_S3") ?? value("AWS_ENDPOINT_URL") {
+            guard let url = URL(string: text), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+                throw StoreError.invalidRequest("AWS_ENDPOINT_URL_S3 `\(text)` is not an http(s) URL")
+            }
+            endpoint = url
+        }
+        let expiration = value("AME_UPLOAD_URL_EXPIRATION").flatMap(Int.init) ?? defaultExpiration
+        guard expirationRange.contains(expiration) else {
+            throw StoreError.invalidRequest(
+                "AME_UPLOAD_URL_EXPIRATION must be from \(expirationRange.lowerBound) to \(expirationRange.upperBound) seconds"
+            )
+        }
+        return S3UploadURLSigner(
+            bucket: bucket,
+            credentials: AWSCredentials(
+                accessKeyId: accessKey, secretAccessKey: secret, sessionToken: value("AWS_SESSION_TOKEN")),
+            region: value("AWS_REGION") ?? value("AWS_DEFAULT_REGION") ?? "us-east-1", endpoint: endpoint,
+            expiration: expiration)
+    }
+
+    /// Seconds an upload URL stays valid unless `AME_UPLOAD_URL_EXPIRATION` says otherwise.
+    public static let defaultExpiration = 3600
+}
