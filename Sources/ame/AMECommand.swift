@@ -99,7 +99,7 @@ struct StoreOptions: ParsableArguments {
                 registry: registry, store: try SQLiteStore(path: "\(dataDir)/ame.sqlite"), limits: limits,
                 tenantLimits: tenantLimits,
                 keys: keys, pageTokens: pageTokens, cache: cache)
-            if policy != .leave { try await engine.createTables() }
+            if policy != .leave { try await Self.refusingMismatchedTables { try await engine.createTables() } }
             return engine
         case "dynamodb":
             let configuration = try DynamoDBConfiguration.fromEnvironment(loadedSettings)
@@ -109,10 +109,11 @@ struct StoreOptions: ParsableArguments {
                 pageTokens: pageTokens, cache: cache)
             switch policy {
             case .create:
-                try await engine.createTables()
+                try await Self.refusingMismatchedTables { try await engine.createTables() }
             case .leave:
                 break
             case .requireExisting:
+                try await Self.refusingMismatchedTables { try await engine.checkTables() }
                 let existing = Set(try await backend.listTables())
                 let missing = registry.tableDefinitions.map(\.name).filter { !existing.contains($0) }
                 guard missing.isEmpty else {
@@ -124,6 +125,17 @@ struct StoreOptions: ParsableArguments {
             return engine
         default:
             throw ValidationError("unknown store `\(store)`: use `embedded` or `dynamodb`")
+        }
+    }
+
+    /// Runs a table check, turning a mismatch into the command's error (the message names every
+    /// table with its expected and found keys).
+    static func refusingMismatchedTables(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as StoreError {
+            if case .tableMismatch = error { throw ValidationError(error.description) }
+            throw error
         }
     }
 }

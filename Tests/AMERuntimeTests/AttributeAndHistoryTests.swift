@@ -87,7 +87,7 @@ import Testing
         let records = byID.data?["activityHistoryList"]?["activityHistoryList"]?.arrayValue ?? []
         #expect(records.count == 4)  // insert + 3 updates, all in the same millisecond
         #expect(records.filter { $0["log"] == "update" }.count == 3)
-        #expect(records.allSatisfy { $0["type"] == "Place" && $0["timestamp"] == "2026-11-26T20:49:20.000Z" })
+        #expect(records.allSatisfy { $0["type"] == "Place" && $0["timestamp"] == "2026-11-26T20:49:20.000000Z" })
         #expect(records.contains { $0["dataDiff"]?["business_name"]?["new"] == "C" })
 
         let byType = await engine.execute(

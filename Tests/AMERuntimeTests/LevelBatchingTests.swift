@@ -151,6 +151,10 @@ final class QueryConcurrencyProbe: Store {
     func createTable(_ table: TableDefinition) async throws { try await inner.createTable(table) }
     func deleteTable(named name: String) async throws { try await inner.deleteTable(named: name) }
     func listTables() async throws -> [String] { try await inner.listTables() }
+    func describeTable(named name: String) async throws -> TableDescription? {
+        try await inner.describeTable(named: name)
+    }
+    var buildsAddedIndexes: Bool { inner.buildsAddedIndexes }
     func getItem(table: String, key: ItemKey) async throws -> Item? { try await inner.getItem(table: table, key: key) }
     func batchGetItem(_ keys: [TableKey]) async throws -> [TableKey: Item] { try await inner.batchGetItem(keys) }
     func transactWriteItems(_ actions: [WriteAction]) async throws { try await inner.transactWriteItems(actions) }

@@ -226,9 +226,17 @@ public final class GraphQLEngine: Sendable {
         entitiesByType = byType
     }
 
-    /// Creates every table the schema needs (idempotent).
+    /// Creates every table the schema needs (idempotent), after checking that the existing ones
+    /// have the schema's keys and indexes: on a mismatch nothing is created.
     public func createTables() async throws {
+        try await checkTables()
         for table in registry.tableDefinitions { try await store.createTable(table) }
+    }
+
+    /// Throws ``StoreError/tableMismatch(_:)`` when an existing table's keys or indexes are not the
+    /// schema's (``TableCheck``).
+    public func checkTables() async throws {
+        try await TableCheck.verify(registry.tableDefinitions, in: store)
     }
 
     /// Executes one request for one tenant.

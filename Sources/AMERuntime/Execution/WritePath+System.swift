@@ -106,10 +106,9 @@ extension WritePath {
                         .put(table: table, item: reactivated, condition: .attributeEquals("status", "inactive")),
                         meaning: .concurrentChange)
                     values[attribute] = newest["value"] ?? .null
-                    versions[attribute] = .map([
-                        "v": .string(newestVersion), "by": newest["updated_by"] ?? .null,
-                        "at": newest["created_at"] ?? .null,
-                    ])
+                    versions[attribute] = RuntimeItems.activeVersionEntry(
+                        version: newestVersion, updatedBy: newest["updated_by"] ?? .null,
+                        createdAt: newest["created_at"] ?? .null)
                     diff["reactivated"] = .string(newestVersion)
                 } else {
                     values[attribute] = nil

@@ -162,11 +162,8 @@ struct WritePath {
                 write.add(
                     .put(
                         table: registry.physicalTable(RuntimeTables.uniqueValues),
-                        item: [
-                            tenantAttribute: .string(tenant.partitionKey),
-                            RuntimeTables.uniqueValueKey: .string(uniqueKey(entity, field, new).sort),
-                            "owner": .string(key),
-                        ],
+                        item: RuntimeItems.uniqueGuard(
+                            tenant: tenant, entity: entity.name, field: field.attribute, value: new, owner: key),
                         condition: .notExists),
                     meaning: .explained(
                         .conflict(
@@ -177,13 +174,7 @@ struct WritePath {
         return write
     }
 
-    private static func guardText(_ value: ItemValue) -> String? {
-        switch value {
-        case .string(let text), .number(let text): text
-        case .bool(let flag): flag ? "true" : "false"
-        default: nil
-        }
-    }
+    private static func guardText(_ value: ItemValue) -> String? { RuntimeItems.uniqueGuardText(value) }
 
     private func uniqueKey(_ entity: EntityDefinition, _ field: FieldDefinition, _ value: String) -> ItemKey {
         ItemKey(
@@ -371,23 +362,17 @@ struct WritePath {
                         condition: nil), nil
                 ))
             values[name] = newValue
-            versions[name] = .map(["v": .string(version), "by": .string(updatedBy), "at": .string(timestamp)])
+            versions[name] = RuntimeItems.activeVersionEntry(
+                version: version, updatedBy: .string(updatedBy), createdAt: .string(timestamp))
         }
         guard !actions.isEmpty else { return ([], [:], basis) }
         let snapshotVersion = active?["version"].flatMap { value -> Int? in
             if case .number(let text) = value { return Int(text) }
             return nil
         }
-        let snapshot: Item = [
-            "version": .number(String((snapshotVersion ?? 0) + 1)),
-            tenantAttribute: .string(tenant.partitionKey),
-            RuntimeTables.attributeValueKey: .string(activeKey.sort),
-            "data_type": .string(dataType),
-            "data_identity": .string(id),
-            "values": .map(values),
-            "versions": .map(versions),
-            "updated_at": .string(timestamp),
-        ]
+        let snapshot = RuntimeItems.activeData(
+            tenant: tenant, dataType: dataType, id: id, values: values, versions: versions,
+            version: (snapshotVersion ?? 0) + 1, updatedAt: timestamp)
         // The active attributes are read, changed and written back: guarded like the entity's row.
         let guardCondition: WriteCondition =
             active == nil ? .notExists : .attributeEquals("version", active?["version"] ?? .null)
@@ -399,23 +384,9 @@ struct WritePath {
         dataType: String, id: String, attribute: String, version: String, value: ItemValue, status: String,
         updatedBy: String, createdAt: String, updatedAt: String
     ) -> Item {
-        [
-            tenantAttribute: .string(tenant.partitionKey),
-            RuntimeTables.attributeValueKey: .string(
-                RuntimeTables.versionKey(dataType: dataType, id: id, attribute: attribute, version: version)),
-            "data_type_attribute_name": .string("\(dataType)-\(attribute)"),
-            "data_type": .string(dataType),
-            "attribute_name": .string(attribute),
-            "value_version_uuid": .string(version),
-            "data_identity": .string(id),
-            "value": value,
-            "status": .string(status),
-            "endpoint_id": .string(tenant.endpointId),
-            "part_id": .string(tenant.partId),
-            "updated_by": .string(updatedBy),
-            "created_at": .string(createdAt),
-            "updated_at": .string(updatedAt),
-        ]
+        RuntimeItems.attributeVersion(
+            tenant: tenant, dataType: dataType, id: id, attribute: attribute, version: version, value: value,
+            status: status, updatedBy: updatedBy, createdAt: createdAt, updatedAt: updatedAt)
     }
 
     func history(
@@ -427,19 +398,9 @@ struct WritePath {
         let eventID = UUID().uuidString.lowercased()
         return .put(
             table: registry.physicalTable(RuntimeTables.activityHistory),
-            item: [
-                tenantAttribute: .string(tenant.partitionKey),
-                RuntimeTables.activityHistoryKey: .string("\(id)#\(timestamp)#\(eventID)"),
-                "id": .string(id),
-                "type": .string(type),
-                "type_timestamp": .string("\(type)#\(timestamp)"),
-                "timestamp": .string(timestamp),
-                "log": .string(log),
-                "data_diff": .map(diff),
-                "updated_by": .string(updatedBy),
-                "endpoint_id": .string(tenant.endpointId),
-                "part_id": .string(tenant.partId),
-            ],
+            item: RuntimeItems.history(
+                tenant: tenant, id: id, type: type, timestamp: timestamp, event: eventID, log: log, diff: diff,
+                updatedBy: updatedBy),
             condition: .notExists)
     }
 

@@ -80,4 +80,12 @@ public enum RuntimeTables {
     public static func versionKey(dataType: String, id: String, attribute: String, version: String) -> String {
         "V#\(dataType)#\(id)#\(attribute)#\(version)"
     }
+
+    /// The sort key of an audit record: `<id>#<timestamp>#<event>`.
+    public static func activityHistoryKeyFor(id: String, timestamp: String, event: String) -> String {
+        "\(id)#\(timestamp)#\(event)"
+    }
+
+    /// The sort key of an audit record in `type-index`: `<type>#<timestamp>`.
+    public static func typeTimestampFor(type: String, timestamp: String) -> String { "\(type)#\(timestamp)" }
 }

@@ -140,6 +140,14 @@ public final class SQLiteStore: Store {
         state.withLock { $0.tables.keys.sorted() }
     }
 
+    /// The table as the catalogue records it (every key is a string here).
+    public func describeTable(named name: String) async throws -> TableDescription? {
+        state.withLock { $0.tables[name] }?.expectedDescription
+    }
+
+    /// An index added to the schema is built from the table's items by ``createTable(_:)``.
+    public var buildsAddedIndexes: Bool { true }
+
     // MARK: Reads
 
     public func getItem(table: String, key: ItemKey) async throws -> Item? {

@@ -10,6 +10,10 @@ public protocol Store: Sendable {
     func deleteTable(named name: String) async throws
     /// The names of the existing tables.
     func listTables() async throws -> [String]
+    /// The keys and indexes of an existing table, or `nil` when there is no such table.
+    func describeTable(named name: String) async throws -> TableDescription?
+    /// Whether ``createTable(_:)`` builds indexes added to an existing table's definition.
+    var buildsAddedIndexes: Bool { get }
 
     /// GetItem.
     func getItem(table: String, key: ItemKey) async throws -> Item?
@@ -29,6 +33,7 @@ public protocol Store: Sendable {
 
 extension Store {
     public func close() async {}
+    public var buildsAddedIndexes: Bool { false }
 }
 
 /// One put or delete of a BatchWriteItem.
@@ -254,6 +259,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownIndex(table: String, index: String)
     case invalidRequest(String)
     case unavailable(String)
+    /// Existing tables whose keys or indexes are not the schema's, one sentence per table.
+    case tableMismatch([String])
 
     public var description: String {
         switch self {
@@ -262,6 +269,9 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unknownIndex(let table, let index): "index `\(index)` does not exist on table `\(table)`"
         case .invalidRequest(let reason): "invalid store request: \(reason)"
         case .unavailable(let reason): "store unavailable: \(reason)"
+        case .tableMismatch(let problems):
+            "existing tables do not match the schema, so AME cannot use them (nothing was changed):\n  "
+                + problems.joined(separator: "\n  ")
         }
     }
 }
