@@ -200,9 +200,7 @@ public enum AMEHTTPServer {
         guard request.query.utf8.count <= limits.maxQueryLength else {
             return errorResponse(
                 .contentTooLarge,
-                .badUserInput(
-                    "the query is \(request.query.utf8.count) bytes; the limit is \(limits.maxQueryLength) (AME_MAX_QUERY_LENGTH)",
-                    field: "query"))
+                .limitExceeded(.queryBytes, actual: request.query.utf8.count, maximum: limits.maxQueryLength))
         }
         let tenant: Tenant
         do {

@@ -105,6 +105,16 @@ public enum Settings {
             check: integer(100...10_000_000)
         ),
         Setting(
+            "AME_MAX_QUERY_TOKENS", String(QueryLimits().maxQueryTokens),
+            "Most tokens of a query document, counted before it is parsed.", check: integer(10...10_000_000)),
+        Setting(
+            "AME_MAX_QUERY_NESTING", String(QueryLimits().maxQueryNesting),
+            "Deepest nesting of { [ ( in a query document, literals included, counted before it is parsed.",
+            check: integer(4...1000)),
+        Setting(
+            "AME_MAX_STRING_BYTES", String(QueryLimits().maxStringBytes),
+            "Longest string in a query literal or a JSON body, in bytes.", check: integer(64...104_857_600)),
+        Setting(
             "AME_REQUEST_TIMEOUT", String(ServerLimits().requestTimeout.components.seconds),
             "Seconds a request may run before it is answered with a timeout.",
             check: integer(1...3600)),
@@ -196,5 +206,19 @@ extension ServerLimits {
             maxBodyBytes: Settings.integer("AME_MAX_BODY_BYTES", in: settings),
             maxQueryLength: Settings.integer("AME_MAX_QUERY_LENGTH", in: settings),
             requestTimeout: .seconds(Settings.integer("AME_REQUEST_TIMEOUT", in: settings)))
+    }
+}
+
+extension QueryLimits {
+    /// The limits set by `AME_MAX_COMPLEXITY`, `AME_MAX_DEPTH`, `AME_MAX_QUERY_LENGTH`,
+    /// `AME_MAX_QUERY_TOKENS`, `AME_MAX_QUERY_NESTING` and `AME_MAX_STRING_BYTES`.
+    public init(settings: [String: String]) {
+        self.init(
+            maxComplexity: Settings.integer("AME_MAX_COMPLEXITY", in: settings),
+            maxDepth: Settings.integer("AME_MAX_DEPTH", in: settings),
+            maxQueryBytes: Settings.integer("AME_MAX_QUERY_LENGTH", in: settings),
+            maxQueryTokens: Settings.integer("AME_MAX_QUERY_TOKENS", in: settings),
+            maxQueryNesting: Settings.integer("AME_MAX_QUERY_NESTING", in: settings),
+            maxStringBytes: Settings.integer("AME_MAX_STRING_BYTES", in: settings))
     }
 }
