@@ -28,6 +28,11 @@ public struct ExecutionCost: Sendable, Equatable {
     /// Items (or their absence) the cache answered instead of the store.
     public var cacheHits: Int = 0
 
+    /// The cost of a request refused before it was measured or read anything.
+    public static func none(maxComplexity: Int) -> ExecutionCost {
+        ExecutionCost(complexity: 0, maxComplexity: maxComplexity, storeCalls: 0, itemsRead: 0)
+    }
+
     public var json: JSONValue {
         [
             "complexity": .int(complexity), "maxComplexity": .int(maxComplexity), "storeCalls": .int(storeCalls),
