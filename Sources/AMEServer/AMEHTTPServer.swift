@@ -11,16 +11,25 @@ import Synchronization
 import Tracing
 
 /// What one HTTP request may take (`AME_MAX_BODY_BYTES`, `AME_MAX_QUERY_LENGTH`,
-/// `AME_REQUEST_TIMEOUT`).
+/// `AME_REQUEST_TIMEOUT`, the JSON bounds of its body and the connection timeouts).
 public struct ServerLimits: Sendable {
     public var maxBodyBytes: Int
     public var maxQueryLength: Int
     public var requestTimeout: Duration
+    /// The bounds of a JSON body (`AME_MAX_JSON_DEPTH`, `AME_MAX_JSON_KEYS`, `AME_MAX_STRING_BYTES`).
+    public var json: JSONLimits
+    /// How long a client may take to send a request, or leave its connection idle.
+    public var connections: ConnectionTimeouts
 
-    public init(maxBodyBytes: Int = 1 << 20, maxQueryLength: Int = 100_000, requestTimeout: Duration = .seconds(30)) {
+    public init(
+        maxBodyBytes: Int = 1 << 20, maxQueryLength: Int = 100_000, requestTimeout: Duration = .seconds(30),
+        json: JSONLimits = JSONLimits(), connections: ConnectionTimeouts = ConnectionTimeouts()
+    ) {
         self.maxBodyBytes = maxBodyBytes
         self.maxQueryLength = maxQueryLength
         self.requestTimeout = requestTimeout
+        self.json = json
+        self.connections = connections
     }
 }
 
@@ -54,24 +63,7 @@ public enum AMEHTTPServer {
         }
         router.post("graphql") { request, _ in
             await observed(request.headers, logger: logger) { log in
-                var request = request
-                let body: ByteBuffer
-                do {
-                    body = try await request.collectBody(upTo: limits.maxBodyBytes)
-                } catch {
-                    return errorResponse(
-                        .contentTooLarge,
-                        .badUserInput(
-                            "the request body exceeds \(limits.maxBodyBytes) bytes (AME_MAX_BODY_BYTES)", field: nil))
-                }
-                let graphQLRequest: GraphQLRequest
-                switch Result(catching: { () throws(AMEError) in try parseBody(Array(buffer: body)) }) {
-                case .success(let parsed): graphQLRequest = parsed
-                case .failure(let error): return errorResponse(.badRequest, error)
-                }
-                return await execute(
-                    graphQLRequest, headers: request.headers, engine: engine, tenants: tenants, limits: limits, log: log
-                )
+                await answerPost(request, engine: engine, tenants: tenants, limits: limits, log: log)
             }
         }
         router.get("graphql") { request, _ in
@@ -196,26 +188,54 @@ public enum AMEHTTPServer {
     ) async
         -> Response
     {
-        log.fields.withLock { $0.operation = request.operationName }
-        guard request.query.utf8.count <= limits.maxQueryLength else {
-            return errorResponse(
-                .contentTooLarge,
-                .badUserInput(
-                    "the query is \(request.query.utf8.count) bytes; the limit is \(limits.maxQueryLength) (AME_MAX_QUERY_LENGTH)",
-                    field: "query"))
-        }
+        await execute(headers: headers, engine: engine, tenants: tenants, limits: limits, log: log) { request }
+    }
+
+    /// Runs the request `decode` makes, for the tenant of `headers`: the credential is checked
+    /// first (a body is not parsed for a client without one), and decoding runs inside the
+    /// request timeout.
+    static func execute(
+        headers: HTTPFields, engine: GraphQLEngine, tenants: TenantResolver, limits: ServerLimits, log: RequestLog,
+        decode: @escaping @Sendable () throws(AMEError) -> GraphQLRequest
+    ) async -> Response {
+        let cost = ExecutionCost.none(maxComplexity: engine.limits.maxComplexity)
         let tenant: Tenant
         do {
             tenant = try await tenants.tenant(from: headers)
         } catch {
-            return errorResponse(.unauthorized, error)
+            return errorResponse(.unauthorized, error, cost: cost)
         }
         log.fields.withLock { $0.tenant = tenant.partitionKey }
-        guard let response = await within(limits.requestTimeout, { await engine.execute(request, tenant: tenant) })
-        else {
+        let outcome = await within(limits.requestTimeout) { () -> Result<GraphQLResponse, AMEError> in
+            let request: GraphQLRequest
+            switch Result(catching: { () throws(AMEError) in try decode() }) {
+            case .success(let decoded): request = decoded
+            case .failure(let error): return .failure(error)
+            }
+            log.fields.withLock { $0.operation = request.operationName }
+            guard request.query.utf8.count <= limits.maxQueryLength else {
+                return .failure(
+                    .limitExceeded(.queryBytes, actual: request.query.utf8.count, maximum: limits.maxQueryLength))
+            }
+            return .success(await engine.execute(request, tenant: tenant))
+        }
+        let response: GraphQLResponse
+        switch outcome {
+        case nil:
             log.fields.withLock { $0.errors = ["REQUEST_TIMEOUT"] }
             return errorResponse(
-                .gatewayTimeout, .requestTimeout(seconds: Int(limits.requestTimeout.components.seconds)))
+                .gatewayTimeout, .requestTimeout(seconds: Int(limits.requestTimeout.components.seconds)),
+                cost: .none(maxComplexity: engine.limits(for: tenant).maxComplexity))
+        case .failure(let error)?:
+            log.fields.withLock { $0.errors = [error.code] }
+            let status: HTTPResponse.Status
+            switch error {
+            case .limitExceeded(.bodyBytes, _, _), .limitExceeded(.queryBytes, _, _): status = .contentTooLarge
+            default: status = .badRequest
+            }
+            return errorResponse(status, error, cost: .none(maxComplexity: engine.limits(for: tenant).maxComplexity))
+        case .success(let executed)?:
+            response = executed
         }
         log.fields.withLock {
             $0.operation = response.operationName ?? $0.operation
@@ -231,23 +251,67 @@ public enum AMEHTTPServer {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: response.body)))
     }
 
-    /// The result of `work`, or `nil` if it takes longer than `timeout`. The work is not cancelled
-    /// (a mutation may be committing): it finishes on its own and its result is dropped.
+    /// The result of `work`, or `nil` if it takes longer than `timeout`. Past the timeout, or when
+    /// the request's own task is cancelled (its client went away, the server is stopping), the
+    /// work is cancelled: list reads, levels and retries check for it, so a request that has been
+    /// answered stops using the CPU. A mutation that was committing may still commit.
     static func within<T: Sendable>(_ timeout: Duration, _ work: @escaping @Sendable () async -> T) async -> T? {
         let waiter = Waiter<T?>()
-        return await withCheckedContinuation { continuation in
-            waiter.set(continuation)
-            // An event loop timer, cancelled (and freed) as soon as the work is done. A sleeping
-            // task would stay allocated for the whole timeout even when cancelled: per request,
-            // that is memory growing with the request rate.
-            let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(timeout)) {
-                waiter.resume(returning: nil)
+        let running = RunningWork()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                waiter.set(continuation)
+                let task = Task {
+                    let value = await work()
+                    running.finish()
+                    waiter.resume(returning: value)
+                }
+                // An event loop timer, cancelled (and freed) as soon as the work is done. A sleeping
+                // task would stay allocated for the whole timeout even when cancelled: per request,
+                // that is memory growing with the request rate.
+                let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(timeout)) {
+                    task.cancel()
+                    waiter.resume(returning: nil)
+                }
+                running.start(task, timer: timer)
             }
-            Task {
-                let value = await work()
-                timer.cancel()
-                waiter.resume(returning: value)
+        } onCancel: {
+            running.cancel()
+        }
+    }
+
+    /// The task and timer of one request's work, so either side can stop the other.
+    final class RunningWork: Sendable {
+        private struct State {
+            var task: Task<Void, Never>?
+            var timer: Scheduled<Void>?
+            var finished = false
+            var cancelled = false
+        }
+        private let state = Mutex(State())
+
+        func start(_ task: Task<Void, Never>, timer: Scheduled<Void>) {
+            let (finished, cancelled) = state.withLock { state in
+                state.task = task
+                state.timer = timer
+                return (state.finished, state.cancelled)
             }
+            if finished { timer.cancel() }
+            if cancelled { task.cancel() }
+        }
+
+        func finish() {
+            state.withLock { state in
+                state.finished = true
+                return state.timer
+            }?.cancel()
+        }
+
+        func cancel() {
+            state.withLock { state in
+                state.cancelled = true
+                return state.task
+            }?.cancel()
         }
     }
 
@@ -260,8 +324,23 @@ public enum AMEHTTPServer {
         func resume(returning value: T) { continuation.withLock { $0.take() }?.resume(returning: value) }
     }
 
-    static func parseBody(_ bytes: [UInt8]) throws(AMEError) -> GraphQLRequest {
-        guard case .object(let object)? = try? JSONValue.parse(bytes: bytes) else {
+    static func parseBody(_ bytes: [UInt8], limits: JSONLimits = JSONLimits()) throws(AMEError) -> GraphQLRequest {
+        let parsed: JSONValue
+        do {
+            parsed = try JSONValue.parse(bytes: bytes, limits: limits)
+        } catch {
+            if let limit = error.limit {
+                let maximum =
+                    switch limit {
+                    case .jsonDepth: limits.maxDepth
+                    case .jsonKeys: limits.maxKeys
+                    default: limits.maxStringBytes
+                    }
+                throw AMEError.limitExceeded(limit, actual: nil, maximum: maximum)
+            }
+            throw AMEError.badUserInput("the body is not valid JSON: \(error.description)", field: nil)
+        }
+        guard case .object(let object) = parsed else {
             throw AMEError.badUserInput("the body must be a JSON object with `query`", field: nil)
         }
         guard let query = object["query"]?.stringValue else {
@@ -282,7 +361,11 @@ public enum AMEHTTPServer {
             body: ResponseBody(byteBuffer: ByteBuffer(string: value.jsonText)))
     }
 
-    static func errorResponse(_ status: HTTPResponse.Status, _ error: AMEError) -> Response {
-        jsonResponse(status, ["errors": [GraphQLErrorPayload(error).json]])
+    /// A request refused before execution, with `extensions.cost` like every GraphQL answer
+    /// (nothing was read).
+    static func errorResponse(
+        _ status: HTTPResponse.Status, _ error: AMEError, cost: ExecutionCost = .none(maxComplexity: 0)
+    ) -> Response {
+        jsonResponse(status, ["errors": [GraphQLErrorPayload(error).json], "extensions": ["cost": cost.json]])
     }
 }

@@ -1,6 +1,7 @@
 import AMERuntime
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import Prometheus
 import ServiceLifecycle
@@ -24,6 +25,9 @@ public enum AMEService {
         }
         let app = Application(
             router: AMEHTTPServer.router(engine: engine, tenants: tenants, limits: limits, metrics: metrics),
+            server: .http1(
+                configuration: HTTP1Channel.Configuration(
+                    additionalChannelHandlers: AMEHTTPServer.connectionHandlers(limits))),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "ame"),
             onServerRunning: { channel in
                 let address = "http://\(host):\(channel.localAddress?.port ?? port)/graphql"

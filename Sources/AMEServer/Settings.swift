@@ -112,6 +112,36 @@ public enum Settings {
             check: integer(100...10_000_000)
         ),
         Setting(
+            "AME_MAX_QUERY_TOKENS", String(QueryLimits().maxQueryTokens),
+            "Most tokens of a query document, counted before it is parsed.", check: integer(10...10_000_000)),
+        Setting(
+            "AME_MAX_QUERY_NESTING", String(QueryLimits().maxQueryNesting),
+            "Deepest nesting of { [ ( in a query document, literals included, counted before it is parsed.",
+            check: integer(4...1000)),
+        Setting(
+            "AME_MAX_STRING_BYTES", String(QueryLimits().maxStringBytes),
+            "Longest string in a query literal or a JSON body, in bytes.", check: integer(64...104_857_600)),
+        Setting(
+            "AME_MAX_JSON_DEPTH", String(JSONLimits().maxDepth),
+            "Deepest nesting of arrays and objects in a JSON body.",
+            check: integer(4...512)),
+        Setting(
+            "AME_MAX_JSON_KEYS", String(JSONLimits().maxKeys),
+            "Most object members in a JSON body, all objects together.",
+            check: integer(10...10_000_000)),
+        Setting(
+            "AME_HEADER_TIMEOUT", String(ConnectionTimeouts().header.components.seconds),
+            "Seconds a new connection has to send its request's headers before it is closed.",
+            check: integer(1...3600)),
+        Setting(
+            "AME_BODY_TIMEOUT", String(ConnectionTimeouts().body.components.seconds),
+            "Seconds a request has to send its body once its headers are in, before it is closed.",
+            check: integer(1...3600)),
+        Setting(
+            "AME_IDLE_TIMEOUT", String(ConnectionTimeouts().idle.components.seconds),
+            "Seconds a kept-alive connection may wait for its next request before it is closed.",
+            check: integer(1...86_400)),
+        Setting(
             "AME_REQUEST_TIMEOUT", String(ServerLimits().requestTimeout.components.seconds),
             "Seconds a request may run before it is answered with a timeout.",
             check: integer(1...3600)),
@@ -197,11 +227,34 @@ public enum Settings {
 }
 
 extension ServerLimits {
-    /// The limits set by `AME_MAX_BODY_BYTES`, `AME_MAX_QUERY_LENGTH` and `AME_REQUEST_TIMEOUT`.
+    /// The limits set by `AME_MAX_BODY_BYTES`, `AME_MAX_QUERY_LENGTH`, `AME_REQUEST_TIMEOUT`,
+    /// `AME_MAX_JSON_DEPTH`, `AME_MAX_JSON_KEYS`, `AME_MAX_STRING_BYTES` and the connection timeouts.
     public init(settings: [String: String]) {
         self.init(
             maxBodyBytes: Settings.integer("AME_MAX_BODY_BYTES", in: settings),
             maxQueryLength: Settings.integer("AME_MAX_QUERY_LENGTH", in: settings),
-            requestTimeout: .seconds(Settings.integer("AME_REQUEST_TIMEOUT", in: settings)))
+            requestTimeout: .seconds(Settings.integer("AME_REQUEST_TIMEOUT", in: settings)),
+            json: JSONLimits(
+                maxDepth: Settings.integer("AME_MAX_JSON_DEPTH", in: settings),
+                maxKeys: Settings.integer("AME_MAX_JSON_KEYS", in: settings),
+                maxStringBytes: Settings.integer("AME_MAX_STRING_BYTES", in: settings)),
+            connections: ConnectionTimeouts(
+                header: .seconds(Settings.integer("AME_HEADER_TIMEOUT", in: settings)),
+                body: .seconds(Settings.integer("AME_BODY_TIMEOUT", in: settings)),
+                idle: .seconds(Settings.integer("AME_IDLE_TIMEOUT", in: settings))))
+    }
+}
+
+extension QueryLimits {
+    /// The limits set by `AME_MAX_COMPLEXITY`, `AME_MAX_DEPTH`, `AME_MAX_QUERY_LENGTH`,
+    /// `AME_MAX_QUERY_TOKENS`, `AME_MAX_QUERY_NESTING` and `AME_MAX_STRING_BYTES`.
+    public init(settings: [String: String]) {
+        self.init(
+            maxComplexity: Settings.integer("AME_MAX_COMPLEXITY", in: settings),
+            maxDepth: Settings.integer("AME_MAX_DEPTH", in: settings),
+            maxQueryBytes: Settings.integer("AME_MAX_QUERY_LENGTH", in: settings),
+            maxQueryTokens: Settings.integer("AME_MAX_QUERY_TOKENS", in: settings),
+            maxQueryNesting: Settings.integer("AME_MAX_QUERY_NESTING", in: settings),
+            maxStringBytes: Settings.integer("AME_MAX_STRING_BYTES", in: settings))
     }
 }

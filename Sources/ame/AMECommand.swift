@@ -69,9 +69,7 @@ struct StoreOptions: ParsableArguments {
         try checkSettings()
         var registry = AMESchemaRegistry.registry
         if let prefix = environment("AME_TABLE_PREFIX") { registry = registry.withTablePrefix(prefix) }
-        let limits = QueryLimits(
-            maxComplexity: Settings.integer("AME_MAX_COMPLEXITY", in: loadedSettings),
-            maxDepth: Settings.integer("AME_MAX_DEPTH", in: loadedSettings))
+        let limits = QueryLimits(settings: loadedSettings)
         var tenantLimits: [String: TenantLimits] = [:]
         if let text = environment("AME_TENANT_LIMITS") {
             do {

@@ -103,7 +103,7 @@ import Testing
             try await client.execute(uri: "/graphql", method: .post, headers: Self.headers, body: Self.body(long)) {
                 #expect($0.status == .contentTooLarge)
                 let error = try JSONValue.parse(String(buffer: $0.body))["errors"]?.arrayValue.first
-                #expect(error?["extensions"]?["code"] == "BAD_USER_INPUT")
+                #expect(error?["extensions"]?["code"] == "QUERY_TOO_LONG")
                 #expect(error?["message"]?.stringValue?.contains("AME_MAX_QUERY_LENGTH") == true)
             }
             let huge = ByteBuffer(

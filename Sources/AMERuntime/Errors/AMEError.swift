@@ -14,6 +14,8 @@ public enum AMEError: Error, Sendable, Equatable {
     case storeUnavailable
     /// The request ran past `AME_REQUEST_TIMEOUT`; a mutation may still have committed.
     case requestTimeout(seconds: Int)
+    /// A bound on the request's size or shape was crossed (each bound has its own code).
+    case limitExceeded(InputLimit, actual: Int?, maximum: Int)
     case internalError
 
     public var code: String {
@@ -30,6 +32,7 @@ public enum AMEError: Error, Sendable, Equatable {
         case .forbidden: "FORBIDDEN"
         case .storeUnavailable: "STORE_UNAVAILABLE"
         case .requestTimeout: "REQUEST_TIMEOUT"
+        case .limitExceeded(let limit, _, _): limit.code
         case .internalError: "INTERNAL"
         }
     }
@@ -49,6 +52,7 @@ public enum AMEError: Error, Sendable, Equatable {
         case .storeUnavailable: "the store is unavailable; retry later"
         case .requestTimeout(let seconds):
             "the request took longer than \(seconds) s (AME_REQUEST_TIMEOUT); a mutation may still have been applied"
+        case .limitExceeded(let limit, let actual, let maximum): limit.message(actual: actual, maximum: maximum)
         case .internalError: "internal error"
         }
     }
@@ -64,6 +68,9 @@ public enum AMEError: Error, Sendable, Equatable {
         case .queryTooDeep(let depth, let maxDepth):
             object["depth"] = .int(depth)
             object["maxDepth"] = .int(maxDepth)
+        case .limitExceeded(let limit, _, let maximum):
+            object["setting"] = .string(limit.setting)
+            object["maximum"] = .int(maximum)
         default: break
         }
         return object

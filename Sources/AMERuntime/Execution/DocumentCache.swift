@@ -3,12 +3,15 @@ import Synchronization
 
 /// Parsed and validated documents by query text, so a repeated query skips parsing and
 /// validation. Bounded: past `capacity` entries the least recently used one is dropped.
+///
+/// Keyed by the text's bytes: Swift's `String` equality is canonical (`é` equals `e` + U+0301),
+/// and two texts that differ in their bytes are two documents, with literals that differ.
 final class DocumentCache: Sendable {
     let capacity: Int
     private let state: Mutex<State>
 
     private struct State {
-        var entries: [String: (document: Document, lastUse: UInt64)] = [:]
+        var entries: [[UInt8]: (document: Document, lastUse: UInt64)] = [:]
         var clock: UInt64 = 0
         var hits = 0
         var misses = 0
@@ -20,7 +23,8 @@ final class DocumentCache: Sendable {
     }
 
     func document(for query: String) -> Document? {
-        state.withLock { state in
+        let query = Array(query.utf8)
+        return state.withLock { state in
             state.clock += 1
             guard var entry = state.entries[query] else {
                 state.misses += 1
@@ -35,6 +39,7 @@ final class DocumentCache: Sendable {
 
     /// Keeps a document that parsed and validated.
     func store(_ document: Document, for query: String) {
+        let query = Array(query.utf8)
         state.withLock { state in
             state.clock += 1
             if state.entries[query] == nil, state.entries.count >= capacity,

@@ -156,6 +156,11 @@ final class Execution {
     /// Resolves queued object work level by level until no relation is left to load.
     private func drainLevels() async {
         while !pendingWork.isEmpty {
+            // A request that timed out or lost its client stops here: its answer is not wanted.
+            guard !Task.isCancelled else {
+                pendingWork = []
+                return
+            }
             let work = pendingWork
             pendingWork = []
             var level = Level()

@@ -97,10 +97,12 @@ enum ArgumentCoercion {
         switch node {
         case let variable as Variable: return variables[variable.name.value] ?? .null
         case let int as IntValue:
-            guard let number = Int(int.value) else {
-                throw AMEError.badUserInput("Int out of range: \(int.value)", field: nil)
+            // GraphQL's Int is 32-bit (spec §3.5.1), for literals as for variables.
+            guard let number = Int32(int.value) else {
+                throw AMEError.badUserInput(
+                    "the Int literal \(int.value.prefix(40)) is outside the 32-bit range", field: nil)
             }
-            return .int(number)
+            return .int(Int(number))
         case let float as FloatValue: return .double(Double(float.value) ?? 0)
         case let string as StringValue: return .string(string.value)
         case let bool as BooleanValue: return .bool(bool.value)

@@ -28,6 +28,11 @@ public struct ExecutionCost: Sendable, Equatable {
     /// Items (or their absence) the cache answered instead of the store.
     public var cacheHits: Int = 0
 
+    /// The cost of a request refused before it was measured or read anything.
+    public static func none(maxComplexity: Int) -> ExecutionCost {
+        ExecutionCost(complexity: 0, maxComplexity: maxComplexity, storeCalls: 0, itemsRead: 0)
+    }
+
     public var json: JSONValue {
         [
             "complexity": .int(complexity), "maxComplexity": .int(maxComplexity), "storeCalls": .int(storeCalls),
@@ -133,11 +138,24 @@ public struct QueryLimits: Sendable {
     public var maxConcurrentQueries: Int
     /// How many parsed and validated documents are kept for repeated queries.
     public var documentCacheSize: Int
+    /// The longest query text, in bytes (`AME_MAX_QUERY_LENGTH`).
+    public var maxQueryBytes: Int
+    /// The most tokens of a query document (`AME_MAX_QUERY_TOKENS`).
+    public var maxQueryTokens: Int
+    /// The deepest nesting of `{`, `[` and `(` in a query document (`AME_MAX_QUERY_NESTING`).
+    public var maxQueryNesting: Int
+    /// The longest string, in a query literal or a JSON body, in bytes (`AME_MAX_STRING_BYTES`).
+    public var maxStringBytes: Int
 
     public init(
         maxComplexity: Int = 1000, maxDepth: Int = 10, defaultPageSize: Int = 100, maxPageSize: Int = 1000,
-        maxConcurrentQueries: Int = 32, documentCacheSize: Int = 1000
+        maxConcurrentQueries: Int = 32, documentCacheSize: Int = 1000, maxQueryBytes: Int = 100_000,
+        maxQueryTokens: Int = 10_000, maxQueryNesting: Int = 32, maxStringBytes: Int = 65_536
     ) {
+        self.maxQueryBytes = maxQueryBytes
+        self.maxQueryTokens = maxQueryTokens
+        self.maxQueryNesting = maxQueryNesting
+        self.maxStringBytes = maxStringBytes
         self.documentCacheSize = documentCacheSize
         self.maxComplexity = maxComplexity
         self.maxDepth = maxDepth
@@ -261,6 +279,10 @@ public final class GraphQLEngine: Sendable {
         if let cached {
             document = cached
         } else {
+            // GraphQLSwift's parser and validation recurse and trust their input: bound it first.
+            if let violation = DocumentBounds(limits: limits).violation(in: request.query) {
+                return response(data: nil, errors: [GraphQLErrorPayload(violation)])
+            }
             do {
                 document = try parse(source: Source(body: request.query, name: "GraphQL request"))
             } catch let error as GraphQLError {

@@ -79,11 +79,16 @@ struct ListReader: Sendable {
     private func key(of item: Item) -> Item { definition.key(of: item, index: index) }
 
     func read(_ session: StoreSession, countTotal: Bool) async throws -> Execution.QueryOutcome {
-        var skip = (pageNumber.map { $0 - 1 } ?? 0) * limit
+        let skipped = (pageNumber.map { $0 - 1 } ?? 0).multipliedReportingOverflow(by: limit)
+        guard !skipped.overflow else {
+            throw AMEError.badUserInput("`pageNumber` × `limit` is too large", field: "pageNumber")
+        }
+        var skip = skipped.partialValue
         var items: [Item] = []
         var cursor = startKey
         var lastKey: Item?
         reading: while true {
+            try Task.checkCancellation()
             let wanted = filtersWhileReading ? StoreLimits.queryPageItems : skip + limit - items.count + 1
             let page = try await session.query(
                 QueryRequest(
@@ -123,6 +128,7 @@ struct ListReader: Sendable {
         var total = 0
         var cursor: Item?
         repeat {
+            try Task.checkCancellation()
             var page = request
             page.exclusiveStartKey = cursor
             let result = try await session.query(page)

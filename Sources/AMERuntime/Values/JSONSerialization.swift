@@ -88,12 +88,13 @@ extension JSONValue {
     }
 
     /// Parses JSON text (RFC 8259).
-    public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
-        try parse(bytes: Array(text.utf8))
+    public static func parse(_ text: String, limits: JSONLimits = .trusted) throws(JSONParseError) -> JSONValue {
+        try parse(bytes: Array(text.utf8), limits: limits)
     }
 
-    public static func parse(bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
-        var parser = JSONParser(bytes: bytes)
+    /// Parses JSON text (RFC 8259) in time linear in its length; strings must be valid UTF-8.
+    public static func parse(bytes: [UInt8], limits: JSONLimits = .trusted) throws(JSONParseError) -> JSONValue {
+        var parser = JSONParser(bytes: bytes, limits: limits)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
@@ -102,37 +103,78 @@ extension JSONValue {
     }
 }
 
-/// A JSON syntax error with its byte offset.
+/// The bounds of a JSON document, checked while it is parsed: a request body is parsed with the
+/// request limits (`AME_MAX_JSON_DEPTH`, `AME_MAX_JSON_KEYS`, `AME_MAX_STRING_BYTES`); what AME
+/// wrote itself or its operator configured is parsed with ``trusted``.
+public struct JSONLimits: Sendable, Equatable {
+    /// Nesting of arrays and objects.
+    public var maxDepth: Int
+    /// Object members, all objects of the document together.
+    public var maxKeys: Int
+    /// Bytes of one string (after unescaping).
+    public var maxStringBytes: Int
+
+    public init(maxDepth: Int = 64, maxKeys: Int = 10_000, maxStringBytes: Int = 65_536) {
+        self.maxDepth = maxDepth
+        self.maxKeys = maxKeys
+        self.maxStringBytes = maxStringBytes
+    }
+
+    /// For JSON that does not come from a client.
+    public static let trusted = JSONLimits(maxDepth: 512, maxKeys: .max, maxStringBytes: .max)
+}
+
+/// A JSON syntax error with its byte offset, or a bound of ``JSONLimits`` crossed.
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
     public var offset: Int
     public var reason: String
+    /// The bound crossed, when that is the problem.
+    public var limit: InputLimit?
     public var description: String { "invalid JSON at byte \(offset): \(reason)" }
+
+    public init(offset: Int, reason: String, limit: InputLimit? = nil) {
+        self.offset = offset
+        self.reason = reason
+        self.limit = limit
+    }
 }
 
 private struct JSONParser {
     let bytes: [UInt8]
+    let limits: JSONLimits
     var index = 0
-    static let maxDepth = 512
+    /// Object members read so far, for `maxKeys`.
+    var keys = 0
 
-    init(bytes: [UInt8]) { self.bytes = bytes }
-
-    func error(_ reason: String) -> JSONParseError { JSONParseError(offset: index, reason: reason) }
-
-    mutating func skipWhitespace() {
-        while index < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[index]) { index += 1 }
+    init(bytes: [UInt8], limits: JSONLimits) {
+        self.bytes = bytes
+        self.limits = limits
     }
 
-    mutating func expect(_ literal: String, _ value: JSONValue) throws(JSONParseError) -> JSONValue {
-        let utf8 = Array(literal.utf8)
-        guard index + utf8.count <= bytes.count, Array(bytes[index..<index + utf8.count]) == utf8 else {
+    func error(_ reason: String, limit: InputLimit? = nil) -> JSONParseError {
+        JSONParseError(offset: index, reason: reason, limit: limit)
+    }
+
+    mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x0A, 0x0D, 0x09: index += 1
+            default: return
+            }
+        }
+    }
+
+    mutating func expect(_ literal: StaticString, _ value: JSONValue) throws(JSONParseError) -> JSONValue {
+        let count = literal.utf8CodeUnitCount
+        guard index + count <= bytes.count else { throw error("unexpected character") }
+        for offset in 0..<count where bytes[index + offset] != literal.utf8Start[offset] {
             throw error("unexpected character")
         }
-        index += utf8.count
+        index += count
         return value
     }
 
     mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth < Self.maxDepth else { throw error("nesting too deep") }
         guard index < bytes.count else { throw error("unexpected end of input") }
         switch bytes[index] {
         case UInt8(ascii: "n"): return try expect("null", .null)
@@ -140,6 +182,9 @@ private struct JSONParser {
         case UInt8(ascii: "f"): return try expect("false", .bool(false))
         case UInt8(ascii: "\""): return .string(try parseString())
         case UInt8(ascii: "["):
+            guard depth < limits.maxDepth else {
+                throw error("nesting deeper than \(limits.maxDepth)", limit: .jsonDepth)
+            }
             index += 1
             var elements: [JSONValue] = []
             skipWhitespace()
@@ -162,31 +207,49 @@ private struct JSONParser {
                 }
             }
         case UInt8(ascii: "{"):
+            guard depth < limits.maxDepth else {
+                throw error("nesting deeper than \(limits.maxDepth)", limit: .jsonDepth)
+            }
             index += 1
-            var object = JSONObject()
+            // Keys are found again through a hash of their bytes: a large object parses in linear
+            // time, and two keys differ when their bytes do (not only when Unicode says so).
+            var keys: [String] = []
+            var values: [JSONValue] = []
+            var positions: [[UInt8]: Int] = [:]
             skipWhitespace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
                 index += 1
-                return .object(object)
+                return .object(JSONObject())
             }
             while true {
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
                     throw error("expected a string key")
                 }
-                let key = try parseString()
+                self.keys += 1
+                guard self.keys <= limits.maxKeys else {
+                    throw error("more than \(limits.maxKeys) object members", limit: .jsonKeys)
+                }
+                let key = try parseStringBytes()
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected `:`") }
                 index += 1
                 skipWhitespace()
-                object[key] = try parseValue(depth: depth + 1)
+                let value = try parseValue(depth: depth + 1)
+                if let position = positions[key] {
+                    values[position] = value  // The last of duplicate keys wins, in the first one's place.
+                } else {
+                    positions[key] = keys.count
+                    keys.append(String(decoding: key, as: UTF8.self))
+                    values.append(value)
+                }
                 skipWhitespace()
                 guard index < bytes.count else { throw error("unterminated object") }
                 if bytes[index] == UInt8(ascii: ",") {
                     index += 1
                 } else if bytes[index] == UInt8(ascii: "}") {
                     index += 1
-                    return .object(object)
+                    return .object(JSONObject(keys: keys, values: values))
                 } else {
                     throw error("expected `,` or `}`")
                 }
@@ -223,6 +286,12 @@ private struct JSONParser {
     }
 
     mutating func parseString() throws(JSONParseError) -> String {
+        String(decoding: try parseStringBytes(), as: UTF8.self)
+    }
+
+    /// The UTF-8 bytes of a string, unescaped; refused when they are not valid UTF-8.
+    mutating func parseStringBytes() throws(JSONParseError) -> [UInt8] {
+        let start = index
         index += 1
         var scalars: [UInt8] = []
         while index < bytes.count {
@@ -230,7 +299,16 @@ private struct JSONParser {
             index += 1
             switch byte {
             case UInt8(ascii: "\""):
-                return String(decoding: scalars, as: UTF8.self)
+                guard scalars.count <= limits.maxStringBytes else {
+                    index = start
+                    throw error(
+                        "a string of \(scalars.count) bytes, more than \(limits.maxStringBytes)", limit: .stringBytes)
+                }
+                guard String(validating: scalars, as: UTF8.self) != nil else {
+                    index = start
+                    throw error("a string that is not valid UTF-8")
+                }
+                return scalars
             case UInt8(ascii: "\\"):
                 guard index < bytes.count else { throw error("unterminated escape") }
                 let escape = bytes[index]
@@ -256,7 +334,7 @@ private struct JSONParser {
                         code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
                     }
                     guard let scalar = Unicode.Scalar(code) else { throw error("invalid unicode escape") }
-                    scalars.append(contentsOf: Array(String(Character(scalar)).utf8))
+                    scalars.append(contentsOf: UTF8.encode(scalar)!)
                 default:
                     throw error("invalid escape")
                 }

@@ -55,6 +55,12 @@ public struct JSONObject: Sendable, Equatable {
         values = pairs.map(\.1)
     }
 
+    /// An object of distinct keys, in order (the JSON parser's, which has checked them).
+    init(keys: [String], values: [JSONValue]) {
+        self.keys = keys
+        self.values = values
+    }
+
     public var count: Int { keys.count }
     public var isEmpty: Bool { keys.isEmpty }
 
