@@ -15,6 +15,10 @@ public enum AMEError: Error, Sendable, Equatable {
     /// The request ran past `AME_REQUEST_TIMEOUT`; a mutation may still have committed.
     case requestTimeout(seconds: Int)
     case internalError
+    /// A selected field the executor has no resolver for: an error at its path, never a silent null.
+    case unresolvedField(type: String, field: String)
+    /// `__schema` or `__type` while `AME_INTROSPECTION` is off.
+    case introspectionDisabled
 
     public var code: String {
         switch self {
@@ -31,6 +35,8 @@ public enum AMEError: Error, Sendable, Equatable {
         case .storeUnavailable: "STORE_UNAVAILABLE"
         case .requestTimeout: "REQUEST_TIMEOUT"
         case .internalError: "INTERNAL"
+        case .unresolvedField: "UNRESOLVED_FIELD"
+        case .introspectionDisabled: "INTROSPECTION_DISABLED"
         }
     }
 
@@ -50,6 +56,9 @@ public enum AMEError: Error, Sendable, Equatable {
         case .requestTimeout(let seconds):
             "the request took longer than \(seconds) s (AME_REQUEST_TIMEOUT); a mutation may still have been applied"
         case .internalError: "internal error"
+        case .unresolvedField(let type, let field): "`\(type).\(field)` has no resolver in this server"
+        case .introspectionDisabled:
+            "introspection (`__schema`, `__type`) is turned off on this server (AME_INTROSPECTION=false)"
         }
     }
 
