@@ -148,6 +148,10 @@ public enum Settings {
         Setting(
             "AME_SHUTDOWN_TIMEOUT", "10", "Seconds in-flight requests get to finish on SIGTERM.",
             check: integer(0...3600)),
+        Setting(
+            "AME_INTROSPECTION", "true",
+            "Answer __schema and __type (GraphQL clients and the console read the schema this way).",
+            check: boolean),
     ]
 
     static let url: @Sendable (String) -> String? = { text in
@@ -185,6 +189,12 @@ public enum Settings {
     /// The whole-number setting `name` from `values`, or its default.
     public static func integer(_ name: String, in values: [String: String]) -> Int {
         Int(values[name] ?? "") ?? Int(all.first { $0.name == name }?.defaultValue ?? "") ?? 0
+    }
+
+    /// The boolean setting `name` from `values` (`true`, `1`, `yes`, `on`), or its default.
+    public static func flag(_ name: String, in values: [String: String]) -> Bool {
+        let text = values[name] ?? all.first { $0.name == name }?.defaultValue ?? "false"
+        return ["true", "1", "yes", "on"].contains(text.lowercased())
     }
 
     /// Every invalid value, each with what is wrong and how to fix it.

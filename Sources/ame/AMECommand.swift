@@ -95,8 +95,8 @@ struct StoreOptions: ParsableArguments {
             try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
             let engine = try GraphQLEngine(
                 registry: registry, store: try SQLiteStore(path: "\(dataDir)/ame.sqlite"), limits: limits,
-                tenantLimits: tenantLimits,
-                keys: keys, pageTokens: pageTokens, cache: cache)
+                tenantLimits: tenantLimits, keys: keys, pageTokens: pageTokens, cache: cache,
+                introspection: Settings.flag("AME_INTROSPECTION", in: loadedSettings))
             if policy != .leave { try await Self.refusingMismatchedTables { try await engine.createTables() } }
             return engine
         case "dynamodb":
@@ -104,7 +104,8 @@ struct StoreOptions: ParsableArguments {
             let backend = DynamoDBStore(configuration: configuration, tables: registry.tableDefinitions)
             let engine = try GraphQLEngine(
                 registry: registry, store: backend, limits: limits, tenantLimits: tenantLimits, keys: keys,
-                pageTokens: pageTokens, cache: cache)
+                pageTokens: pageTokens, cache: cache,
+                introspection: Settings.flag("AME_INTROSPECTION", in: loadedSettings))
             switch policy {
             case .create:
                 try await Self.refusingMismatchedTables { try await engine.createTables() }

@@ -17,6 +17,10 @@ public enum AMEError: Error, Sendable, Equatable {
     /// A bound on the request's size or shape was crossed (each bound has its own code).
     case limitExceeded(InputLimit, actual: Int?, maximum: Int)
     case internalError
+    /// A selected field the executor has no resolver for: an error at its path, never a silent null.
+    case unresolvedField(type: String, field: String)
+    /// `__schema` or `__type` while `AME_INTROSPECTION` is off.
+    case introspectionDisabled
 
     public var code: String {
         switch self {
@@ -34,6 +38,8 @@ public enum AMEError: Error, Sendable, Equatable {
         case .requestTimeout: "REQUEST_TIMEOUT"
         case .limitExceeded(let limit, _, _): limit.code
         case .internalError: "INTERNAL"
+        case .unresolvedField: "UNRESOLVED_FIELD"
+        case .introspectionDisabled: "INTROSPECTION_DISABLED"
         }
     }
 
@@ -54,6 +60,9 @@ public enum AMEError: Error, Sendable, Equatable {
             "the request took longer than \(seconds) s (AME_REQUEST_TIMEOUT); a mutation may still have been applied"
         case .limitExceeded(let limit, let actual, let maximum): limit.message(actual: actual, maximum: maximum)
         case .internalError: "internal error"
+        case .unresolvedField(let type, let field): "`\(type).\(field)` has no resolver in this server"
+        case .introspectionDisabled:
+            "introspection (`__schema`, `__type`) is turned off on this server (AME_INTROSPECTION=false)"
         }
     }
 

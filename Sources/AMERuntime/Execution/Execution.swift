@@ -129,11 +129,10 @@ final class Execution {
             }
         } else {
             var level = Level()
-            var introspection: [(CollectedField, Int)] = []
             for field in fields {
                 let slot = root.append(field.responseKey, .null)
                 if field.name == "__schema" || field.name == "__type" {
-                    introspection.append((field, slot))
+                    resolveIntrospection(field, into: root, slot: slot)
                     continue
                 }
                 if case .system(let system)? = engine.rootFields[field.name] {
@@ -146,7 +145,6 @@ final class Execution {
                     report(error, path: [.string(field.responseKey)], field: field)
                 }
             }
-            if !introspection.isEmpty { await resolveIntrospection(introspection, into: root) }
             await execute(level)
             await drainLevels()
         }
@@ -270,7 +268,10 @@ final class Execution {
         throws
     {
         guard let rootField = engine.rootFields[field.name] else {
-            if field.name == "__typename" { root.values[slot] = .json(.string(rootTypeName)) }
+            guard field.name == "__typename" else {
+                throw AMEError.unresolvedField(type: rootTypeName, field: field.name)
+            }
+            root.values[slot] = .json(.string(rootTypeName))
             return
         }
         let arguments = try ArgumentCoercion.arguments(of: field.first, variables: variables)
@@ -370,7 +371,11 @@ final class Execution {
                 }
                 object.append(field.responseKey, .json(token.map(JSONValue.string) ?? .null))
             case "__typename": object.append(field.responseKey, .json(.string(entity.graphQL.listType)))
-            default: object.append(field.responseKey, .null)
+            default:
+                object.append(field.responseKey, .null)
+                report(
+                    AMEError.unresolvedField(type: entity.graphQL.listType, field: field.name),
+                    path: path() + [.string(field.responseKey)], field: field)
             }
         }
         return object
@@ -485,6 +490,10 @@ final class Execution {
             }
             if let relationIndex = entity.relationIndex(graphQLName: field.name) {
                 planRelation(work, field: field, slot: slot, relationIndex: relationIndex, level: &level)
+            } else {
+                report(
+                    AMEError.unresolvedField(type: entity.graphQLType, field: field.name), field: field,
+                    in: work.entries)
             }
         }
     }
@@ -495,7 +504,11 @@ final class Execution {
         _ work: EntityWork, field: CollectedField, slot: Int, relationIndex: Int, level: inout Level
     ) {
         let relation = work.entity.relations[relationIndex]
-        guard let target = engine.entitiesByName[relation.target] else { return }
+        guard let target = engine.entitiesByName[relation.target] else {
+            return report(
+                AMEError.unresolvedField(type: work.entity.graphQLType, field: field.name), field: field,
+                in: work.entries)
+        }
         let table = engine.registry.physicalTable(target.table)
         let entries = work.entries
         switch relation.kind {
@@ -631,7 +644,10 @@ final class Execution {
 
     private func resolveMutation(_ field: CollectedField, into root: ResultObject, slot: Int) async throws {
         guard let rootField = engine.rootFields[field.name] else {
-            if field.name == "__typename" { root.values[slot] = .json(.string(rootTypeName)) }
+            guard field.name == "__typename" else {
+                throw AMEError.unresolvedField(type: rootTypeName, field: field.name)
+            }
+            root.values[slot] = .json(.string(rootTypeName))
             return
         }
         let arguments = try ArgumentCoercion.arguments(of: field.first, variables: variables)
@@ -654,7 +670,11 @@ final class Execution {
                             entries: [Entry(model, object)]))
                 case "__typename":
                     payload.append(payloadField.responseKey, .json(.string(entity.graphQL.upsertPayload)))
-                default: payload.append(payloadField.responseKey, .null)
+                default:
+                    payload.append(payloadField.responseKey, .null)
+                    report(
+                        AMEError.unresolvedField(type: entity.graphQL.upsertPayload, field: payloadField.name),
+                        path: path + [.string(payloadField.responseKey)], field: payloadField)
                 }
             }
             root.values[slot] = .object(payload)
@@ -667,7 +687,11 @@ final class Execution {
                 case "ok": payload.append(payloadField.responseKey, .json(.bool(true)))
                 case "__typename":
                     payload.append(payloadField.responseKey, .json(.string(entity.graphQL.deletePayload)))
-                default: payload.append(payloadField.responseKey, .null)
+                default:
+                    payload.append(payloadField.responseKey, .null)
+                    report(
+                        AMEError.unresolvedField(type: entity.graphQL.deletePayload, field: payloadField.name),
+                        path: path + [.string(payloadField.responseKey)], field: payloadField)
                 }
             }
             root.values[slot] = .object(payload)
@@ -682,19 +706,72 @@ final class Execution {
 
     // MARK: Introspection
 
-    /// `__schema` and `__type` are answered by GraphQLSwift's own executor over the same schema.
-    private func resolveIntrospection(_ fields: [(CollectedField, Int)], into root: ResultObject) async {
-        do {
-            let result = try await GraphQL.execute(
-                schema: engine.schema, documentAST: document, rootValue: (), context: (),
-                variableValues: variables.mapValues(\.map), operationName: request.operationName
-            )
-            guard case .dictionary(let data)? = result.data else { return }
-            for (field, slot) in fields {
-                root.values[slot] = .json(data[field.responseKey]?.json ?? .null)
-            }
-        } catch {
-            report(error, path: [], field: nil)
+    /// Whether the operation selects `__schema` or `__type`.
+    func selectsIntrospection() throws(AMEError) -> Bool {
+        try collector.collect(operation.selectionSet, typeName: rootTypeName).contains {
+            $0.name == "__schema" || $0.name == "__type"
         }
+    }
+
+    /// Resolves a root `__schema` or `__type` field from the engine's ``Introspection``.
+    private func resolveIntrospection(_ field: CollectedField, into root: ResultObject, slot: Int) {
+        let path: [JSONValue] = [.string(field.responseKey)]
+        do {
+            let node: Introspection.Node?
+            if field.name == "__schema" {
+                node = .schema
+            } else {
+                let arguments = try ArgumentCoercion.arguments(of: field.first, variables: variables)
+                guard let name = arguments["name"]?.stringValue else {
+                    throw AMEError.badUserInput("`__type` needs `name`", field: "name")
+                }
+                node = engine.schema.typeMap[name].map { .type($0) }
+            }
+            guard let node else { return }
+            root.values[slot] = try introspectionObject(
+                node, fields: collector.collectChildren(of: field, typeName: node.typeName), path: path)
+        } catch {
+            report(error, path: path, field: field)
+        }
+    }
+
+    /// One introspection object with its selected fields; a field that fails is null with its error.
+    private func introspectionObject(
+        _ node: Introspection.Node, fields: [CollectedField], path: [JSONValue]
+    ) -> ResultValue {
+        let object = ResultObject(capacity: fields.count)
+        for field in fields {
+            let slot = object.append(field.responseKey, .null)
+            let fieldPath = path + [.string(field.responseKey)]
+            if field.name == "__typename" {
+                object.values[slot] = .json(.string(node.typeName))
+                continue
+            }
+            do {
+                let arguments = try ArgumentCoercion.arguments(of: field.first, variables: variables)
+                switch try engine.introspection.value(of: node, field: field.name, arguments: arguments) {
+                case .leaf(let value):
+                    object.values[slot] = .json(value)
+                case .node(let child?):
+                    let children = try collector.collectChildren(of: field, typeName: child.typeName)
+                    object.values[slot] = introspectionObject(child, fields: children, path: fieldPath)
+                case .nodes(let elements?):
+                    // The elements of a list are of one introspection type: one selection for all.
+                    let children =
+                        try elements.first.map {
+                            try collector.collectChildren(of: field, typeName: $0.typeName)
+                        } ?? []
+                    object.values[slot] = .list(
+                        elements.enumerated().map { index, element in
+                            introspectionObject(element, fields: children, path: fieldPath + [.int(index)])
+                        })
+                case .node(nil), .nodes(nil):
+                    break
+                }
+            } catch {
+                report(error, path: fieldPath, field: field)
+            }
+        }
+        return .object(object)
     }
 }

@@ -197,6 +197,10 @@ public final class GraphQLEngine: Sendable {
     let pageTokens: PageTokenSigner
     /// Parsed, validated documents by query text.
     let documents: DocumentCache
+    /// Answers `__schema` and `__type`.
+    let introspection: Introspection
+    /// Whether `__schema` and `__type` are answered (`AME_INTROSPECTION`); `__typename` always is.
+    public let introspectionEnabled: Bool
 
     /// Hits and misses of the parsed-document cache, and how many documents it holds.
     public var documentCacheStatistics: (hits: Int, misses: Int, count: Int) { documents.statistics }
@@ -215,9 +219,10 @@ public final class GraphQLEngine: Sendable {
         registry: SchemaRegistry, store: any Store, limits: QueryLimits = QueryLimits(),
         tenantLimits: [String: TenantLimits] = [:],
         clock: @escaping @Sendable () -> Timestamp = Timestamp.now, keys: KeyGenerator = .random,
-        pageTokens: PageTokenSigner = .random(), cache: HybridCache? = nil
+        pageTokens: PageTokenSigner = .random(), cache: HybridCache? = nil, introspection: Bool = true
     ) throws {
         self.cache = cache
+        introspectionEnabled = introspection
         self.pageTokens = pageTokens
         documents = DocumentCache(capacity: limits.documentCacheSize)
         self.registry = registry
@@ -227,6 +232,7 @@ public final class GraphQLEngine: Sendable {
         self.tenantLimits = tenantLimits
         self.clock = clock
         schema = try buildSchema(source: registry.sdl)
+        self.introspection = Introspection(schema: schema, sdl: registry.sdl)
         var roots: [String: RootField] = ["ping": .ping]
         for root in SystemRoot.allCases { roots[root.rawValue] = .system(root) }
         var byName: [String: EntityDefinition] = [:]
@@ -304,6 +310,7 @@ public final class GraphQLEngine: Sendable {
             execution = try Execution(
                 engine: self, document: document, request: request, tenant: tenant, limits: limits, session: session
             )
+            if !introspectionEnabled, try execution.selectsIntrospection() { throw AMEError.introspectionDisabled }
             let measured = try execution.measure()
             complexity = measured.complexity
             if measured.depth > limits.maxDepth {

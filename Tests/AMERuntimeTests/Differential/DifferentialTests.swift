@@ -219,7 +219,7 @@ import Testing
             ("{ contactProfile { email } }", [:], nil),
             ("{ contactProfileList { contactProfileList { ... on PlaceType { region } } } }", [:], nil),
             ("{ contactProfileList(limit: 2) { contactProfileList { email } ", [:], nil),
-            ("{ __type(name: \"PlaceType\") { name fields { name } } }", [:], nil),
+            ("{ __type(name: \"PlaceType\") { name kind } }", [:], nil),
             ("{ __schema { queryType { name } mutationType { name } } ping }", [:], nil),
             (
                 "{ contactProfileList(limit: 2) { __typename contactProfileList { __typename place { __typename } } } }",
