@@ -152,7 +152,35 @@ public enum Settings {
             "AME_INTROSPECTION", "true",
             "Answer __schema and __type (GraphQL clients and the console read the schema this way).",
             check: boolean),
+        Setting(
+            "AME_LAMBDA_TRUSTED_CLAIMS", nil,
+            "ame lambda: API Gateway authorizer claims naming the tenant, ENDPOINT_CLAIM[,PART_CLAIM].",
+            check: { text in
+                do throws(LambdaFunctionError) {
+                    _ = try AMELambda.TrustedClaims(setting: text)
+                    return nil
+                } catch {
+                    return error.message
+                }
+            }),
+        Setting(
+            "AME_LAMBDA_TRUST_INVOKER", "false",
+            "ame lambda: take a direct invocation's endpoint_id/part_id (IAM decides who may invoke).",
+            check: boolean),
+        Setting(
+            "AME_LAMBDA_DEADLINE_MARGIN_MS", String(AMELambda.Options.defaultDeadlineMarginMilliseconds),
+            "ame lambda: milliseconds before the invocation's deadline at which REQUEST_TIMEOUT is answered.",
+            check: integer(10...60_000)),
+        Setting(
+            "AME_LAMBDA_MAX_EVENT_BYTES", String(AMELambda.Options().maxEventBytes),
+            "ame lambda: largest invocation event read.", check: integer(1024...20_971_520)),
     ]
+
+    /// Whether a boolean setting is on.
+    public static func flag(_ name: String, in values: [String: String]) -> Bool {
+        ["true", "1", "yes", "on"].contains(
+            (values[name] ?? all.first { $0.name == name }?.defaultValue ?? "").lowercased())
+    }
 
     static let url: @Sendable (String) -> String? = { text in
         guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
@@ -233,6 +261,17 @@ public enum Settings {
             lines.append("# \(setting.name)=\(setting.defaultValue ?? "")")
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+extension AMELambda.Options {
+    /// The options set by `AME_LAMBDA_*` (checked by ``Settings/problems(_:)`` first).
+    public init(settings: [String: String]) {
+        self.init(
+            trustedClaims: settings["AME_LAMBDA_TRUSTED_CLAIMS"].flatMap { try? AMELambda.TrustedClaims(setting: $0) },
+            trustsInvoker: Settings.flag("AME_LAMBDA_TRUST_INVOKER", in: settings),
+            deadlineMargin: .milliseconds(Settings.integer("AME_LAMBDA_DEADLINE_MARGIN_MS", in: settings)),
+            maxEventBytes: Settings.integer("AME_LAMBDA_MAX_EVENT_BYTES", in: settings))
     }
 }
 

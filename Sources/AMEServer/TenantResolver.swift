@@ -42,7 +42,27 @@ public struct TenantResolver: Sendable {
     static let endpointHeader = HTTPField.Name("X-Endpoint-Id")!
     static let partHeader = HTTPField.Name("X-Part-Id")!
 
+    /// What the host that runs the responder has already decided about the current request's
+    /// tenancy, before the request reached it. Only a host sets it (`ame lambda`, from an API
+    /// Gateway authorizer's claims or a trusted IAM caller), never anything a client sends.
+    public enum HostTenancy: Sendable {
+        /// The host established the tenant.
+        case established(Tenant)
+        /// The request must carry a credential even when none is configured: the development
+        /// tenancy (`X-Endpoint-Id`) is refused, as it is for a server off loopback.
+        case credentialRequired
+    }
+
+    @TaskLocal public static var hostTenancy: HostTenancy?
+
     public func tenant(from headers: HTTPFields) async throws(AMEError) -> Tenant {
+        switch Self.hostTenancy {
+        case .established(let tenant)?: return tenant
+        case .credentialRequired? where !requiresCredentials:
+            throw AMEError.unauthenticated(
+                "send `Authorization: Bearer <API key or JWT>` (no API keys or JWT secret are configured)")
+        default: break
+        }
         guard requiresCredentials else {
             guard let endpoint = headers[Self.endpointHeader], !endpoint.isEmpty else {
                 throw AMEError.unauthenticated(

@@ -11,7 +11,9 @@ struct AMECommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ame",
         abstract: "A schema-first GraphQL service over DynamoDB or an embedded store.",
-        subcommands: [Serve.self, Seed.self, Tables.self, Keys.self, PrintSchema.self, DurabilityWriter.self]
+        subcommands: [
+            Serve.self, Lambda.self, Seed.self, Tables.self, Keys.self, PrintSchema.self, DurabilityWriter.self,
+        ]
     )
 
     /// Loads the settings (environment over `.env` over defaults) before the command line is
@@ -23,7 +25,13 @@ struct AMECommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("ame: cannot read .env: \(error)\n".utf8))
             Foundation.exit(1)
         }
-        await main(nil)
+        // Lambda runs a custom runtime's executable as `bootstrap`.
+        let name = URL(fileURLWithPath: CommandLine.arguments.first ?? "").lastPathComponent
+        if name == "bootstrap", environment("AWS_LAMBDA_RUNTIME_API") != nil {
+            await main(["lambda"])
+        } else {
+            await main(nil)
+        }
     }
 }
 
@@ -35,14 +43,31 @@ func environment(_ name: String) -> String? {
     loadedSettings[name].flatMap { $0.isEmpty ? nil : $0 }
 }
 
+/// Every invalid setting, each with how to fix it; `nil` when all are valid.
+func settingsProblems() -> String? {
+    let problems = Settings.problems(loadedSettings)
+    return problems.isEmpty ? nil : "invalid settings:\n  " + problems.joined(separator: "\n  ")
+}
+
 /// Stops with every invalid setting listed, each with how to fix it.
 func checkSettings() throws {
-    let problems = Settings.problems(loadedSettings)
-    guard problems.isEmpty else {
-        FileHandle.standardError.write(
-            Data(("ame: invalid settings:\n  " + problems.joined(separator: "\n  ") + "\n").utf8))
+    if let problems = settingsProblems() {
+        FileHandle.standardError.write(Data("ame: \(problems)\n".utf8))
         throw ExitCode(78)  // EX_CONFIG
     }
+}
+
+/// The tenancy of `AME_API_KEYS_FILE` and `AME_JWT_SECRET` (the development tenancy without either).
+func configuredTenants() async throws -> TenantResolver {
+    var apiKeys: [String: Tenant] = [:]
+    if let path = environment("AME_API_KEYS_FILE") {
+        do {
+            apiKeys = try TenantResolver.readKeysFile(path)
+        } catch {
+            throw ValidationError("AME_API_KEYS_FILE: \(error)")
+        }
+    }
+    return await TenantResolver(apiKeys: apiKeys, jwtSecret: environment("AME_JWT_SECRET"))
 }
 
 /// Options shared by every command that opens the store.
@@ -165,15 +190,7 @@ struct Serve: AsyncParsableCommand {
             return
         }
         try checkSettings()
-        var apiKeys: [String: Tenant] = [:]
-        if let path = environment("AME_API_KEYS_FILE") {
-            do {
-                apiKeys = try TenantResolver.readKeysFile(path)
-            } catch {
-                throw ValidationError("AME_API_KEYS_FILE: \(error)")
-            }
-        }
-        let tenants = await TenantResolver(apiKeys: apiKeys, jwtSecret: environment("AME_JWT_SECRET"))
+        let tenants = try await configuredTenants()
         guard tenants.requiresCredentials || TenantResolver.isLoopback(host) else {
             throw ValidationError(
                 "refusing to serve on \(host) without authentication: bind to 127.0.0.1, or set AME_API_KEYS_FILE or AME_JWT_SECRET"
@@ -187,6 +204,78 @@ struct Serve: AsyncParsableCommand {
             banner: " (store: \(storeOptions.store), data: \(storeOptions.dataDir))",
             limits: ServerLimits(settings: loadedSettings), metrics: metrics,
             shutdownTimeout: .seconds(Settings.integer("AME_SHUTDOWN_TIMEOUT", in: loadedSettings)))
+    }
+}
+
+/// `ame lambda`: serves Lambda invocations through the Runtime API at `AWS_LAMBDA_RUNTIME_API`,
+/// with the same engine and router as `ame serve`. A failed start is reported to `init/error`
+/// with the message `ame serve` would print.
+struct Lambda: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve AWS Lambda invocations (API Gateway, Function URL, direct) through the Runtime API.")
+
+    @OptionGroup var storeOptions: StoreOptions
+
+    func run() async throws {
+        guard let runtimeAPI = environment("AWS_LAMBDA_RUNTIME_API") else {
+            throw ValidationError(
+                "AWS_LAMBDA_RUNTIME_API is not set: `ame lambda` runs inside AWS Lambda (or its emulator)")
+        }
+        let options = AMELambda.Options(settings: loadedSettings)
+        let runtime: LambdaRuntimeClient
+        do {
+            runtime = try LambdaRuntimeClient(runtimeAPI: runtimeAPI, maxEventBytes: options.maxEventBytes)
+        } catch {
+            throw ValidationError(error.message)
+        }
+        let metrics = Observability.bootstrap(
+            level: Logger.Level(rawValue: environment("AME_LOG_LEVEL") ?? "info") ?? .info)
+        let logger = Logger(label: "ame.lambda")
+        let handler: AMELambda.Handler
+        do {
+            let (engine, tenants) = try await start(options: options)
+            handler = AMELambda.Handler(
+                engine: engine, tenants: tenants, limits: ServerLimits(settings: loadedSettings), metrics: metrics,
+                options: options)
+        } catch {
+            let message: String
+            switch error {
+            case let error as LambdaFunctionError: message = error.message
+            case let error as ValidationError: message = error.message
+            default: message = "\(error)"
+            }
+            FileHandle.standardError.write(Data("ame: \(message)\n".utf8))
+            _ = try? await runtime.initFailed(LambdaFunctionError(type: "AME.InitError", message: message))
+            await runtime.shutdown()
+            throw ExitCode(78)
+        }
+        // The start line tells scripts and tests that initialization is over.
+        FileHandle.standardOutput.write(
+            Data("ame: serving Lambda invocations from \(runtimeAPI) (store: dynamodb)\n".utf8))
+        do {
+            try await AMELambda.run(handler: handler, runtime: runtime, logger: logger)
+        } catch {
+            logger.critical("the Runtime API failed", metadata: ["error": "\(error)"])
+            await runtime.shutdown()
+            throw ExitCode(1)
+        }
+    }
+
+    /// What `ame serve` checks before it serves, plus what Lambda needs: DynamoDB and a credential.
+    func start(options: AMELambda.Options) async throws -> (GraphQLEngine, TenantResolver) {
+        if let problems = settingsProblems() { throw ValidationError(problems) }
+        guard storeOptions.store == "dynamodb" else {
+            throw ValidationError(
+                "ame lambda serves DynamoDB only: the embedded store keeps its data on the function's local disk, which Lambda discards; set AME_STORE=dynamodb"
+            )
+        }
+        let tenants = try await configuredTenants()
+        guard tenants.requiresCredentials || options.trustedClaims != nil || options.trustsInvoker else {
+            throw ValidationError(
+                "refusing to serve Lambda invocations without authentication: set AME_API_KEYS_FILE or AME_JWT_SECRET, or AME_LAMBDA_TRUSTED_CLAIMS behind an authorizer, or AME_LAMBDA_TRUST_INVOKER for direct invocations"
+            )
+        }
+        return (try await storeOptions.openEngine(tables: .requireExisting), tenants)
     }
 }
 
@@ -256,12 +345,19 @@ struct Seed: AsyncParsableCommand {
 }
 
 struct Tables: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create, delete or list the schema's tables.")
+    static let configuration = CommandConfiguration(
+        abstract: "Create, delete or list the schema's tables, or print them as CloudFormation resources.")
 
-    @Argument(help: "create, delete or list") var action: String
+    @Argument(help: "create, delete, list, or template (the CloudFormation resources of the tables)")
+    var action: String
     @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
+        if action == "template" {
+            // Names come from the stack's `TablePrefix` parameter, not from AME_TABLE_PREFIX.
+            print(TableTemplate.render(AMESchemaRegistry.registry), terminator: "")
+            return
+        }
         let engine = try await storeOptions.openEngine(tables: action == "create" ? .create : .leave)
         switch action {
         case "create":
@@ -275,7 +371,7 @@ struct Tables: AsyncParsableCommand {
         case "list":
             for name in try await engine.store.listTables() { print(name) }
         default:
-            throw ValidationError("unknown action `\(action)`: use create, delete or list")
+            throw ValidationError("unknown action `\(action)`: use create, delete, list or template")
         }
     }
 }

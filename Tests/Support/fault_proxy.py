@@ -14,6 +14,7 @@ the next request for its target (any target when "target" is absent):
   drop-after   forward, then close the connection without answering (the server applied it)
   unprocessed  BatchGetItem / BatchWriteItem: answer half of the keys or requests (at least one) as
                UnprocessedKeys / UnprocessedItems, forward the rest
+  delay        wait "milliseconds" (default 1000), then forward
 
 GET /__stats answers {"requests": {target: count}, "faults_left": n}. The proxy exits when
 PARENT_PID does, so it never outlives the test run that started it.
@@ -24,6 +25,7 @@ import os
 import socket
 import sys
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -42,7 +44,7 @@ def take_fault(target):
         requests_by_target[target] = requests_by_target.get(target, 0) + 1
         for index, fault in enumerate(faults):
             if fault.get("target") in (None, target):
-                return faults.pop(index)["fault"]
+                return faults.pop(index)
     return None
 
 
@@ -92,7 +94,11 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(200, {"queued": len(faults)})
             return
         target = self.headers.get("X-Amz-Target", "").split(".")[-1]
-        fault = take_fault(target)
+        entry = take_fault(target) or {}
+        fault = entry.get("fault")
+        if fault == "delay":
+            time.sleep(int(entry.get("milliseconds", 1000)) / 1000)
+            fault = None
         if fault == "throttle":
             self.answer(400, {"__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException", "message": "slow down"})
         elif fault == "error500":

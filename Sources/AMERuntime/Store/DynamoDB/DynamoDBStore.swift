@@ -41,8 +41,9 @@ public final class DynamoDBStore: Store {
 
     // MARK: Tables
 
-    public func createTable(_ table: TableDefinition) async throws {
-        tables.withLock { $0[table.name] = table }
+    /// The CreateTable request of `table` (on demand, its indexes): what `createTable` sends, and
+    /// the properties of the `AWS::DynamoDB::Table` that `ame tables template` prints.
+    public static func createTableRequest(_ table: TableDefinition) -> JSONObject {
         var attributes: [String: String] = [table.partitionAttribute: "S", table.sortAttribute: "S"]
         var local: [JSONValue] = []
         var global: [JSONValue] = []
@@ -90,6 +91,12 @@ public final class DynamoDBStore: Store {
         ]
         if !local.isEmpty { request["LocalSecondaryIndexes"] = .array(local) }
         if !global.isEmpty { request["GlobalSecondaryIndexes"] = .array(global) }
+        return request
+    }
+
+    public func createTable(_ table: TableDefinition) async throws {
+        tables.withLock { $0[table.name] = table }
+        let request = Self.createTableRequest(table)
         do {
             _ = try await client.send("CreateTable", .object(request))
         } catch let error as DynamoDBServiceError where error.type == "ResourceInUseException" {
