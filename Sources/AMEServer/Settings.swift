@@ -176,12 +176,6 @@ public enum Settings {
             "ame lambda: largest invocation event read.", check: integer(1024...20_971_520)),
     ]
 
-    /// Whether a boolean setting is on.
-    public static func flag(_ name: String, in values: [String: String]) -> Bool {
-        ["true", "1", "yes", "on"].contains(
-            (values[name] ?? all.first { $0.name == name }?.defaultValue ?? "").lowercased())
-    }
-
     static let url: @Sendable (String) -> String? = { text in
         guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
             return "`\(text)` is not an http(s) URL"
