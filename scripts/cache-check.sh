@@ -87,7 +87,7 @@ def gql(url, query, variables=None):
         return json.load(error)
 
 places = gql(a, "{ placeList(limit: 5) { placeList { placeUuid } } }")["data"]["placeList"]["placeList"]
-read = "query($p: ID!) { place(placeUuid: $p) { businessName corporationProfile { businessName } } }"
+read = "query($p: String!) { place(placeUuid: $p) { businessName corporationProfile { businessName } } }"
 # Tombstones of the seeded writes expire first, so that Redis can hold the places.
 time.sleep(16)
 for place in places:
@@ -100,7 +100,7 @@ delays = []
 for round in range(20):
     place = places[round % len(places)]["placeUuid"]
     name = f"Renamed {round}"
-    update = gql(a, 'mutation($p: ID!, $n: String) { insertUpdatePlace(placeUuid: $p, businessName: $n, updatedBy: "check") { place { businessName } } }',
+    update = gql(a, 'mutation($p: String!, $n: String) { insertUpdatePlace(placeUuid: $p, businessName: $n, updatedBy: "check") { place { businessName } } }',
                  {"p": place, "n": name})
     assert "errors" not in update, update
     acknowledged = time.monotonic()

@@ -60,14 +60,15 @@ def gql(url, query, variables=None):
     with urllib.request.urlopen(request) as response:
         return json.load(response)
 
-first_request = gql(embedded, "{ contactRequestList(limit: 1) { contactRequestList { requestUuid } } }")
+first_request = gql(embedded, "{ contactRequestList(limit: 1) { contactRequestList { requestUuid contactUuid } } }")
 request_id = first_request["data"]["contactRequestList"]["contactRequestList"][0]["requestUuid"]
+request_contact = first_request["data"]["contactRequestList"]["contactRequestList"][0]["contactUuid"]
 queries = [
     ("nested list of 100 contacts", "{ contactProfileList(limit: 100) { contactProfileList { email place { businessName corporationProfile { businessName } } } } }", None),
     ("nested list of 10 contacts", "{ contactProfileList(limit: 10) { contactProfileList { email place { businessName corporationProfile { businessName } } } } }", None),
-    ("4-level query with data", """query($id: ID!) { contactRequest(requestUuid: $id) { requestTitle requestDetail
+    ("4-level query with data", """query($c: String!, $id: String!) { contactRequest(contactUuid: $c, requestUuid: $id) { requestTitle requestDetail
         contactProfile { email firstName place { businessName corporationProfile { businessName corporationType categories data } } data } } }""",
-        {"id": request_id}),
+        {"c": request_contact, "id": request_id}),
     ("list by index with total", '{ placeList(region: "north", limit: 5) { placeList { businessName region } total nextToken } }', None),
     ("second page by pageNumber", "{ contactProfileList(limit: 30, pageNumber: 2) { contactProfileList { email } pageNumber } }", None),
     ("hasMany per place", "{ placeList(limit: 3) { placeList { businessName contactProfiles(limit: 5) { contactProfileList { email } } } } }", None),

@@ -81,14 +81,14 @@ def gql(query):
     return json.load(urllib.request.urlopen(request))
 contact = gql("{ contactProfileList(limit: 1) { contactProfileList { contactUuid } } }")["data"]["contactProfileList"]["contactProfileList"][0]["contactUuid"]
 places = [p["placeUuid"] for p in gql("{ placeList(limit: 50) { placeList { placeUuid } } }")["data"]["placeList"]["placeList"]]
-get = json.dumps({"query": 'query($id: ID!) { contactProfile(contactUuid: $id) { email firstName lastName } }', "variables": {"id": contact}})
+get = json.dumps({"query": 'query($id: String!) { contactProfile(contactUuid: $id) { email firstName lastName } }', "variables": {"id": contact}})
 nested = json.dumps({"query": "{ contactProfileList(limit: 100) { contactProfileList { email place { businessName corporationProfile { businessName } } } } }"})
 def lua_string(text):
     return "[==[" + text + "]==]"
 common = open(f"{work}/common.lua").read()
 open(f"{work}/get.lua", "w").write(common + f"\nwrk.body = {lua_string(get)}\n")
 open(f"{work}/nested.lua", "w").write(common + f"\nwrk.body = {lua_string(nested)}\n")
-write = 'mutation($p: ID!, $n: String) { insertUpdatePlace(placeUuid: $p, businessName: $n, updatedBy: "load") { place { placeUuid } } }'
+write = 'mutation($p: String!, $n: String) { insertUpdatePlace(placeUuid: $p, businessName: $n, updatedBy: "load") { place { placeUuid } } }'
 places_lua = "{" + ",".join(lua_string(p) for p in places) + "}"
 open(f"{work}/mix.lua", "w").write(common + f"""
 local places = {places_lua}

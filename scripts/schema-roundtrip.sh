@@ -76,17 +76,17 @@ def gql(query, variables=None):
 
 corporation = gql("{ corporationProfileList { corporationProfileList { corporationUuid businessName } } }")
 corporation = corporation["data"]["corporationProfileList"]["corporationProfileList"][0]
-created = gql("""mutation($c: ID!) { insertUpdateCampaign(name: "Spring", status: "active", corporationUuid: $c,
+created = gql("""mutation($c: String!) { insertUpdateCampaign(name: "Spring", status: "active", corporationUuid: $c,
   updatedBy: "roundtrip") { campaign { campaignUuid } } }""", {"c": corporation["corporationUuid"]})
 key = created["data"]["insertUpdateCampaign"]["campaign"]["campaignUuid"]
 listed = gql("""{ campaignList(status: "active") { campaignList { name corporationProfile { businessName } } } }""")
 assert listed["data"]["campaignList"]["campaignList"] == [
     {"name": "Spring", "corporationProfile": {"businessName": corporation["businessName"]}}], listed
-fetched = gql("query($k: ID!) { campaign(campaignUuid: $k) { name status } }", {"k": key})
+fetched = gql("query($k: String!) { campaign(campaignUuid: $k) { name status } }", {"k": key})
 assert fetched["data"]["campaign"] == {"name": "Spring", "status": "active"}, fetched
-deleted = gql("mutation($k: ID!) { deleteCampaign(campaignUuid: $k) { ok } }", {"k": key})
+deleted = gql("mutation($k: String!) { deleteCampaign(campaignUuid: $k) { ok } }", {"k": key})
 assert deleted["data"]["deleteCampaign"]["ok"] is True, deleted
-gone = gql("query($k: ID!) { campaign(campaignUuid: $k) { name } }", {"k": key})
+gone = gql("query($k: String!) { campaign(campaignUuid: $k) { name } }", {"k": key})
 assert gone["data"]["campaign"] is None, gone
 print("schema-roundtrip: campaign, campaignList(status:), insertUpdateCampaign, deleteCampaign and the nested corporationProfile work")
 PY

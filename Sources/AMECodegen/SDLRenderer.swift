@@ -10,16 +10,28 @@ public struct SDLRenderer {
     }
 
     public func render() -> String {
-        var blocks: [String] = [
+        var blocks: [String] = []
+        if schema.mutationType != "Mutation" {
+            blocks.append("schema {\n  query: Query\n  mutation: \(schema.mutationType)\n}")
+        }
+        blocks += [
             block(description: "Arbitrary JSON: an object, list, string, number, boolean or null.", "scalar JSON"),
-            block(description: "A point in time, ISO 8601 text (e.g. `2026-11-26T20:00:00.000Z`).", "scalar DateTime"),
+            block(
+                description:
+                    "JSON whose object keys are camelCase in answers; keys of a value given in a variable are turned into snake_case, a literal is taken as written.",
+                "scalar JSONCamelCase"),
+            block(
+                description:
+                    "A point in time, ISO 8601 in UTC with microseconds and no offset (e.g. `2026-11-26T20:00:00.123000`).",
+                "scalar DateTime"),
+            block(description: "A decimal number as a string of digits (e.g. `\"1796116154\"`).", "scalar Decimal"),
         ]
         for type in schema.objectTypes {
             blocks.append(
                 block(
                     description: type.description,
                     "type \(Naming.objectOutputType(type.name)) {\n"
-                        + type.fields.flatMap { fieldLines($0, type: outputType($0.type)) }.map { "  " + $0 }.joined(
+                        + type.fields.flatMap { fieldLines($0, type: outputType($0)) }.map { "  " + $0 }.joined(
                             separator: "\n")
                         + "\n}"
                 ))
@@ -27,7 +39,7 @@ public struct SDLRenderer {
                 block(
                     description: type.description,
                     "input \(Naming.objectInputType(type.name)) {\n"
-                        + type.fields.flatMap { fieldLines($0, type: inputType($0.type)) }.map { "  " + $0 }.joined(
+                        + type.fields.flatMap { fieldLines($0, type: inputType($0)) }.map { "  " + $0 }.joined(
                             separator: "\n")
                         + "\n}"
                 ))
@@ -52,7 +64,7 @@ public struct SDLRenderer {
             )
             blocks.append("type \(Naming.deletePayload(entity.name)) {\n  ok: Boolean\n}")
         }
-        blocks += SystemSDL.types
+        blocks += SystemSDL(idScalar: schema.idScalar.rawValue).types
         blocks.append(queryType())
         blocks.append(mutationType())
         return blocks.joined(separator: "\n\n") + "\n"
@@ -61,11 +73,12 @@ public struct SDLRenderer {
     private func objectType(_ entity: Entity) -> String {
         var lines: [String] = []
         for field in entity.fields {
-            let type = field.name == entity.key ? "ID!" : outputType(field.type)
+            let type = field.name == entity.key ? "\(idScalar)!" : outputType(field)
             lines += fieldLines(field, type: type)
         }
         lines += [
             "endpointId: String", "partId: String", "updatedBy: String", "createdAt: DateTime", "updatedAt: DateTime",
+            #""The tenant, `<endpointId>#<partId>`.""#, "partitionKey: String",
         ]
         for relation in entity.relations {
             let name = Naming.camelCase(relation.name)
@@ -77,7 +90,7 @@ public struct SDLRenderer {
             }
         }
         if entity.dataType != nil {
-            lines += [#""Active dynamic attributes, as one object.""#, "data: JSON"]
+            lines += [#""Active dynamic attributes, as one object.""#, "data: \(entity.dataScalar.rawValue)"]
         }
         return block(
             description: entity.description,
@@ -88,8 +101,18 @@ public struct SDLRenderer {
     private func queryType() -> String {
         var lines = ["ping: String"]
         for entity in schema.entities {
-            let key = Naming.camelCase(entity.key)
-            lines.append("\(Naming.getField(entity.name))(\(key): ID!): \(Naming.objectTypeName(entity.name))")
+            let getArguments: [String]
+            switch entity.get {
+            case .key: getArguments = ["\(Naming.camelCase(entity.key)): \(idScalar)!"]
+            case .oneOf(let names), .allOf(let names):
+                let required = if case .allOf = entity.get { "!" } else { "" }
+                getArguments = names.compactMap(entity.field(named:)).map { field in
+                    "\(Naming.camelCase(field.name)): \(inputType(field.type))\(required)"
+                }
+            }
+            lines.append(
+                "\(Naming.getField(entity.name))(\(getArguments.joined(separator: ", "))): \(Naming.objectTypeName(entity.name))!"
+            )
             var arguments = ["pageNumber: Int = 1", "limit: Int = 100", "nextToken: String"]
             for field in entity.fields where isFilterable(field) {
                 arguments.append("\(Naming.camelCase(field.name)): \(inputType(field.type))")
@@ -97,11 +120,22 @@ public struct SDLRenderer {
             for field in entity.fields where field.type == .scalar(.string) {
                 arguments.append("\(Naming.camelCase(field.name))Contains: String")
             }
+            for filter in entity.filters {
+                guard let field = entity.field(named: filter.field) else { continue }
+                let type: String
+                switch (filter.match, field.type) {
+                case (.member, .list(let element)): type = inputType(element)
+                case (.contains, _): type = "String"
+                case (.oneOf, _): type = "[\(inputType(field.type))]"
+                default: type = inputType(field.type)
+                }
+                arguments.append("\(Naming.camelCase(filter.argument)): \(type)")
+            }
             lines.append(
                 "\(Naming.listField(entity.name))(\(arguments.joined(separator: ", "))): \(Naming.listTypeName(entity.name))"
             )
         }
-        lines += SystemSDL.queryFields
+        lines += SystemSDL(idScalar: idScalar).queryFields
         return "type Query {\n" + lines.map { "  " + $0 }.joined(separator: "\n") + "\n}"
     }
 
@@ -110,19 +144,20 @@ public struct SDLRenderer {
         for entity in schema.entities {
             var arguments: [String] = []
             for field in entity.fields {
-                arguments.append("\(Naming.camelCase(field.name)): \(inputType(field.type))")
+                arguments.append("\(Naming.camelCase(field.name)): \(inputType(field))")
             }
-            if entity.dataType != nil { arguments.append("data: JSON") }
+            if entity.dataType != nil { arguments.append("data: \(entity.dataScalar.rawValue)") }
+            for name in entity.tenantArguments { arguments.append("\(Naming.camelCase(name)): String") }
             arguments.append("updatedBy: String!")
             lines.append(
                 "\(Naming.upsertField(entity.name))(\(arguments.joined(separator: ", "))): \(Naming.upsertPayload(entity.name))"
             )
             lines.append(
-                "\(Naming.deleteField(entity.name))(\(Naming.camelCase(entity.key)): ID!, updatedBy: String): \(Naming.deletePayload(entity.name))"
+                "\(Naming.deleteField(entity.name))(\(Naming.camelCase(entity.key)): \(idScalar)!, updatedBy: String): \(Naming.deletePayload(entity.name))"
             )
         }
-        lines += SystemSDL.mutationFields
-        return "type Mutation {\n" + lines.map { "  " + $0 }.joined(separator: "\n") + "\n}"
+        lines += SystemSDL(idScalar: idScalar).mutationFields
+        return "type \(schema.mutationType) {\n" + lines.map { "  " + $0 }.joined(separator: "\n") + "\n}"
     }
 
     /// Scalar, non-JSON fields can be list filters (equality).
@@ -139,18 +174,34 @@ public struct SDLRenderer {
         return [quoted(description), line]
     }
 
+    private var idScalar: String { schema.idScalar.rawValue }
+
+    private func scalarName(_ scalar: Scalar) -> String {
+        scalar == .id ? idScalar : scalar.rawValue
+    }
+
+    private func outputType(_ field: Field) -> String {
+        field.scalar?.rawValue ?? outputType(field.type)
+    }
+
     private func outputType(_ type: FieldType) -> String {
         switch type {
-        case .scalar(let scalar): scalar.rawValue
+        case .scalar(let scalar): scalarName(scalar)
         case .list(let element): "[\(outputType(element))!]"
         case .object(let name): Naming.objectOutputType(name)
         }
     }
 
+    private func inputType(_ field: Field) -> String {
+        field.scalar?.rawValue ?? inputType(field.type)
+    }
+
+    /// List elements are nullable in arguments, so that a variable declared `[String]` can be
+    /// passed; a null element is refused when the value is stored.
     private func inputType(_ type: FieldType) -> String {
         switch type {
-        case .scalar(let scalar): scalar.rawValue
-        case .list(let element): "[\(inputType(element))!]"
+        case .scalar(let scalar): scalarName(scalar)
+        case .list(let element): "[\(inputType(element))]"
         case .object(let name): Naming.objectInputType(name)
         }
     }

@@ -151,8 +151,26 @@ public struct SwiftRenderer {
             if field.unique { arguments.append("unique: true") }
             if field.generated == .uuid { arguments.append("generatedUUID: true") }
             if let value = field.defaultValue { arguments.append("defaultValue: \(defaultLiteral(value))") }
+            if let scalar = field.scalar { arguments.append("jsonScalar: \(keyStyle(scalar))") }
             return "            FieldDefinition(\(arguments.joined(separator: ", "))),"
         }
+        var shape: [String] = []
+        if entity.dataScalar != .json { shape.append("dataKeys: \(keyStyle(entity.dataScalar))") }
+        switch entity.get {
+        case .key: break
+        case .oneOf(let names): shape.append("get: .oneOf([\(names.map(literal).joined(separator: ", "))])")
+        case .allOf(let names): shape.append("get: .allOf([\(names.map(literal).joined(separator: ", "))])")
+        }
+        if !entity.filters.isEmpty {
+            let filters = entity.filters.map { filter in
+                "ListFilterDefinition(argument: \(literal(Naming.camelCase(filter.argument))), attribute: \(literal(filter.field)), match: .\(Naming.camelCase(filter.match.rawValue)))"
+            }
+            shape.append("filters: [\(filters.joined(separator: ", "))]")
+        }
+        if !entity.tenantArguments.isEmpty {
+            shape.append("tenantArguments: [\(entity.tenantArguments.map(literal).joined(separator: ", "))]")
+        }
+        let shapeLines = shape.map { "\n            \($0)," }.joined()
         let indexes = entity.indexes.map { index in
             var arguments = ["name: \(literal(index.name))"]
             if let partition = index.partition { arguments.append("partitionAttribute: \(literal(partition))") }
@@ -216,7 +234,7 @@ public struct SwiftRenderer {
                     ] + AuditFields.fieldDefinitions,
                     indexes: [\(indexes.isEmpty ? "" : "\n" + indexes.joined(separator: "\n") + "\n        ")],
                     relations: [\(relations.isEmpty ? "" : "\n" + relations.joined(separator: "\n") + "\n        ")],
-                    dataType: \(entity.dataType.map(literal) ?? "nil"),
+                    dataType: \(entity.dataType.map(literal) ?? "nil"),\(shapeLines)
                     decode: { item throws(ItemDecodingError) in try \(entity.name)(item: item) }
                 )
 
@@ -328,9 +346,20 @@ public struct SwiftRenderer {
         }
     }
 
+    private func keyStyle(_ scalar: JSONScalar) -> String {
+        switch scalar {
+        case .json: ".asStored"
+        case .jsonCamelCase: ".camelCase"
+        }
+    }
+
     private func jsonExpression(_ value: String, _ type: FieldType, optional: Bool) -> String {
         switch type {
         case .scalar(let scalar):
+            if scalar == .dateTime {
+                // Answered in the API's DateTime form, whatever precision and offset are stored.
+                return optional ? "\(value).map(DateTimeText.answer).json" : ".string(DateTimeText.answer(\(value)))"
+            }
             if optional { return "\(value).json" }
             switch scalar {
             case .id, .string, .dateTime: return ".string(\(value))"

@@ -32,7 +32,8 @@ public final class ReferenceExecutor: Sendable {
         self.store = store
         self.loading = loading
         schema = try buildSchema(source: registry.sdl)
-        let resolvers = Resolvers(registry: registry, defaultPageSize: defaultPageSize)
+        let resolvers = Resolvers(
+            registry: registry, defaultPageSize: defaultPageSize, mutationType: schema.mutationType?.name ?? "Mutation")
         for case let type as GraphQLObjectType in schema.typeMap.values where !type.name.hasPrefix("__") {
             var fields = try type.fields()
             for (name, field) in fields {
@@ -71,7 +72,12 @@ public final class ReferenceExecutor: Sendable {
                         return ["message": .string(error.message), "path": .array(path)]
                     })
             }
-            if let data = result.data { object["data"] = data.json }
+            if let data = result.data {
+                object["data"] = data.json
+            } else if result.errors.contains(where: { !$0.path.elements.isEmpty }) {
+                // Execution ran and a non-null root field failed: `data` is null (spec §7.1.2).
+                object["data"] = .null
+            }
         } catch {
             object["errors"] = [["message": .string("\(error)"), "path": []]]
         }

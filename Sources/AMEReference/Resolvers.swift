@@ -7,10 +7,12 @@ struct Resolvers {
     let defaultPageSize: Int
     /// The largest `limit` AME accepts (`QueryLimits.maxPageSize`).
     let maxPageSize = QueryLimits().maxPageSize
+    /// The name of the root mutation type.
+    let mutationType: String
 
     func resolver(type: String, field: String) -> GraphQLFieldResolve? {
         if type == "Query" { return rootResolver(field) }
-        if type == "Mutation" {
+        if type == mutationType {
             return { _, _, _, _ in throw ReferenceError.unsupported("mutations") }
         }
         for entity in registry.entities {
@@ -26,14 +28,8 @@ struct Resolvers {
         if field == "ping" { return { _, _, _, _ in Map.string("pong") } }
         for entity in registry.entities {
             if field == entity.graphQL.getField {
-                let keyName = entity.keyField.graphQLName
                 return { _, args, context, _ in
-                    let context = context as! RequestContext
-                    let key = args.json[keyName]?.stringValue ?? ""
-                    guard let item = try await context.item(table: entity.table, key: key) else {
-                        throw AMEError.entityNotFound(type: entity.name, key: key)
-                    }
-                    return EntityNode(entity: entity, model: try entity.decode(item))
+                    try await get(entity, arguments: args.json, context: context as! RequestContext)
                 }
             }
             if field == entity.graphQL.listField {
@@ -43,6 +39,46 @@ struct Resolvers {
             }
         }
         return { _, _, _, _ in throw ReferenceError.unsupported("the root field `\(field)`") }
+    }
+
+    /// A get, the plain way: the arguments given are compared with every row of the partition.
+    private func get(
+        _ entity: EntityDefinition, arguments: JSONValue, context: RequestContext
+    ) async throws
+        -> EntityNode
+    {
+        let attributes: [String]
+        switch entity.get {
+        case .key: attributes = [entity.keyAttribute]
+        case .oneOf(let names), .allOf(let names): attributes = names
+        }
+        var wanted: [(Int, String)] = []
+        for attribute in attributes {
+            guard let index = entity.fields.firstIndex(where: { $0.attribute == attribute }),
+                let value = arguments[entity.fields[index].graphQLName]?.stringValue
+            else { continue }
+            wanted.append((index, value))
+        }
+        let keyIndex = entity.fields.firstIndex { $0.attribute == entity.keyAttribute }
+        let requested = (wanted.first { $0.0 == keyIndex } ?? wanted.first)?.1 ?? ""
+        if case .oneOf = entity.get, wanted.count != 1 {
+            throw ReferenceError.unsupported("a `one_of` get without exactly one argument")
+        }
+        var cursor: Item?
+        repeat {
+            let page = try await context.session.query(
+                QueryRequest(
+                    table: registry.physicalTable(entity.table), partition: .string(context.tenant.partitionKey),
+                    limit: StoreLimits.queryPageItems, exclusiveStartKey: cursor))
+            for item in page.items {
+                let model = try entity.decode(item)
+                if wanted.allSatisfy({ model.fieldValue($0.0).stringValue == $0.1 }) {
+                    return EntityNode(entity: entity, model: model)
+                }
+            }
+            cursor = page.lastEvaluatedKey
+        } while cursor != nil
+        throw AMEError.entityNotFound(type: entity.name, key: requested)
     }
 
     /// A root list, read the plain way: the whole partition in key order, filtered in memory, then
@@ -63,9 +99,16 @@ struct Resolvers {
         }
         var equal: [(Int, JSONValue)] = []
         var containing: [(Int, String)] = []
-        for (index, field) in entity.fields.enumerated() {
+        for (index, field) in entity.fields.enumerated() where !field.isImplicit && field.type.isScalar {
             if let value = arguments[field.graphQLName], !value.isNull { equal.append((index, value)) }
             if let text = arguments[field.graphQLName + "Contains"]?.stringValue { containing.append((index, text)) }
+        }
+        // Declared filters, compared with the answered values.
+        let declared: [(Int, ListFilterDefinition, JSONValue)] = entity.filters.compactMap { filter in
+            guard let value = arguments[filter.argument], !value.isNull,
+                let index = entity.fields.firstIndex(where: { $0.attribute == filter.attribute })
+            else { return nil }
+            return (index, filter, value)
         }
         var matches: [EntityNode] = []
         var cursor: Item?
@@ -79,6 +122,7 @@ struct Resolvers {
                 let matched =
                     equal.allSatisfy { model.fieldValue($0.0) == $0.1 }
                     && containing.allSatisfy { model.fieldValue($0.0).stringValue?.contains($0.1) ?? false }
+                    && declared.allSatisfy { Self.matches(model.fieldValue($0.0), $0.1.match, $0.2) }
                 if matched { matches.append(EntityNode(entity: entity, model: model)) }
             }
             cursor = page.lastEvaluatedKey
@@ -90,9 +134,35 @@ struct Resolvers {
             hasMore: end < matches.count, total: matches.count, countRequest: nil)
     }
 
+    /// A declared filter, applied to a field's answered value.
+    static func matches(_ value: JSONValue, _ match: ListFilterDefinition.Match, _ wanted: JSONValue) -> Bool {
+        switch match {
+        case .equals: return value == wanted
+        case .oneOf: return wanted.arrayValue.contains(value) || value == wanted
+        case .member: return value.arrayValue.contains(wanted)
+        case .contains:
+            guard let text = wanted.stringValue else { return false }
+            func contains(_ value: JSONValue) -> Bool {
+                switch value {
+                case .string(let stored): stored.contains(text)
+                case .object(let object): object.values.contains(where: contains)
+                case .array(let elements): elements.contains(where: contains)
+                default: false
+                }
+            }
+            return contains(value)
+        }
+    }
+
     // MARK: Entity fields
 
     private func entityResolver(_ entity: EntityDefinition, _ field: String) -> GraphQLFieldResolve? {
+        if let index = entity.fieldIndex(graphQLName: field), let style = entity.fields[index].jsonScalar {
+            return { source, _, _, _ in
+                let value = JSONKeyCase.answer((source as! EntityNode).model.fieldValue(index), style)
+                return value.isNull ? nil : value.map
+            }
+        }
         if let index = entity.fieldIndex(graphQLName: field) {
             let type = entity.fields[index].type
             return { source, _, _, _ in Self.output((source as! EntityNode).model.fieldValue(index), type) }
@@ -104,7 +174,7 @@ struct Resolvers {
                     table: RuntimeTables.attributeValues,
                     key: RuntimeTables.activeDataKey(dataType: dataType, id: node.model.keyValue))
                 guard case .map(let values)? = item?["values"] else { return nil }
-                return ItemValue.map(values).json.map
+                return JSONKeyCase.answer(ItemValue.map(values).json, entity.dataKeys).map
             }
         }
         guard let relationIndex = entity.relationIndex(graphQLName: field),
@@ -206,6 +276,16 @@ enum ReferenceError: Error, CustomStringConvertible {
     var description: String {
         switch self {
         case .unsupported(let what): "the reference execution does not cover \(what)"
+        }
+    }
+}
+
+extension ValueType {
+    /// A scalar stored value (the fields that list equality arguments exist for).
+    var isScalar: Bool {
+        switch self {
+        case .string, .int, .float, .boolean: true
+        case .json, .list, .object: false
         }
     }
 }

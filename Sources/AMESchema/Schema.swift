@@ -9,11 +9,20 @@ public struct Schema: Sendable, Equatable {
     public var objectTypes: [ObjectType]
     /// Entities sorted by name.
     public var entities: [Entity]
+    /// The GraphQL scalar of `ID` fields and key arguments (`id_scalar`): `ID` unless set.
+    public var idScalar: IDScalar
+    /// The name of the root mutation type (`mutation_type`): `Mutation` unless set.
+    public var mutationType: String
 
-    public init(tablePrefix: String = "ame-", objectTypes: [ObjectType] = [], entities: [Entity] = []) {
+    public init(
+        tablePrefix: String = "ame-", objectTypes: [ObjectType] = [], entities: [Entity] = [],
+        idScalar: IDScalar = .id, mutationType: String = "Mutation"
+    ) {
         self.tablePrefix = tablePrefix
         self.objectTypes = objectTypes
         self.entities = entities
+        self.idScalar = idScalar
+        self.mutationType = mutationType
     }
 
     public func entity(named name: String) -> Entity? {
@@ -22,6 +31,61 @@ public struct Schema: Sendable, Equatable {
 
     public func objectType(named name: String) -> ObjectType? {
         objectTypes.first { $0.name == name }
+    }
+}
+
+/// The GraphQL scalar that `ID` fields and key arguments are declared with.
+public enum IDScalar: String, Sendable, Equatable, CaseIterable {
+    /// GraphQL's `ID` (accepts strings and integers in variables).
+    case id = "ID"
+    /// `String`, for APIs whose clients declare their key variables as `String`.
+    case string = "String"
+}
+
+/// A JSON scalar an object or JSON field (or `data`) is served as.
+public enum JSONScalar: String, Sendable, Equatable, CaseIterable {
+    /// `JSON`: keys as stored.
+    case json = "JSON"
+    /// `JSONCamelCase`: keys in camelCase in answers, turned into snake_case when the value comes
+    /// in a variable (a literal in the query is taken as written).
+    case jsonCamelCase = "JSONCamelCase"
+}
+
+/// The arguments of an entity's get root field (`get:` in the YAML).
+public enum GetShape: Sendable, Equatable {
+    /// `contactProfile(contactUuid: ID!)`: the key alone.
+    case key
+    /// `get: { one_of: [contact_uuid, email] }`: every argument optional, exactly one given; each
+    /// is the key or a `unique` field with a local index.
+    case oneOf([String])
+    /// `get: { all_of: [contact_uuid, request_uuid] }`: every argument required; the key names the
+    /// row and the other fields must hold the given values, else the row is not found.
+    case allOf([String])
+}
+
+/// A list filter declared under `filters:`: an argument of the list root field that tests a field.
+public struct ListFilter: Sendable, Equatable {
+    /// The argument's snake_case name (`category` → GraphQL `category`).
+    public var argument: String
+    /// The field it tests.
+    public var field: String
+    public var match: Match
+
+    public init(argument: String, field: String, match: Match) {
+        self.argument = argument
+        self.field = field
+        self.match = match
+    }
+
+    public enum Match: String, Sendable, Equatable, CaseIterable {
+        /// The field equals the value.
+        case equals
+        /// The field's text (or, for an object, any of its text values) contains the value.
+        case contains
+        /// The list field has the value as one of its elements.
+        case member
+        /// The field equals one of the values of a list argument.
+        case oneOf = "one_of"
     }
 }
 
@@ -53,6 +117,15 @@ public struct Entity: Sendable, Equatable {
     public var relations: [Relation]
     /// The `data_type` of the versioned dynamic attributes, when the entity has `data`.
     public var dataType: String?
+    /// The scalar `data` is served as (`data: { type: contact, scalar: JSONCamelCase }`).
+    public var dataScalar: JSONScalar = .json
+    /// The get root field's arguments.
+    public var get: GetShape = .key
+    /// Declared list filters, beside the equality and `…Contains` arguments every list has.
+    public var filters: [ListFilter] = []
+    /// Tenant fields (`endpoint_id`, `part_id`) the upsert accepts as arguments; each must equal
+    /// the request's tenant.
+    public var tenantArguments: [String] = []
     /// The YAML file this entity came from, relative to the schema folder.
     public var sourceFile: String
 
@@ -94,6 +167,8 @@ public struct Field: Sendable, Equatable {
     public var defaultValue: DefaultValue?
     public var description: String?
     public var deprecated: String?
+    /// For an object or JSON field: the JSON scalar it is served as instead of its object type.
+    public var scalar: JSONScalar?
 
     public init(
         name: String, type: FieldType, required: Bool = false, unique: Bool = false,

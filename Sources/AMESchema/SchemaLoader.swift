@@ -39,7 +39,8 @@ public struct SchemaLoader {
         var schema = Schema(
             tablePrefix: reader.tablePrefix,
             objectTypes: reader.objectTypes.sorted { $0.name < $1.name },
-            entities: reader.entities.map(\.entity).sorted { $0.name < $1.name }
+            entities: reader.entities.map(\.entity).sorted { $0.name < $1.name },
+            idScalar: reader.idScalar, mutationType: reader.mutationType
         )
         var diagnostics = reader.diagnostics
         if reader.entities.isEmpty && diagnostics.isEmpty {
@@ -87,14 +88,24 @@ struct SchemaPositions {
 /// Walks the YAML node trees, collecting model values and diagnostics.
 private struct Reader {
     var tablePrefix = "ame-"
+    var idScalar = IDScalar.id
+    var mutationType = "Mutation"
     var objectTypes: [ObjectType] = []
     var entities: [(entity: Entity, file: String)] = []
     var diagnostics: [SchemaDiagnostic] = []
     var positions = SchemaPositions()
 
-    static let entityKeys = ["entity", "table", "description", "key", "fields", "indexes", "relations", "data"]
-    static let settingsKeys = ["table_prefix", "types"]
-    static let fieldKeys = ["type", "required", "unique", "generated", "default", "description", "deprecated"]
+    static let entityKeys = [
+        "entity", "table", "description", "key", "fields", "indexes", "relations", "data", "get", "filters",
+        "tenant_arguments",
+    ]
+    static let settingsKeys = ["table_prefix", "types", "id_scalar", "mutation_type"]
+    static let fieldKeys = [
+        "type", "required", "unique", "generated", "default", "description", "deprecated", "scalar",
+    ]
+    static let dataKeys = ["type", "scalar"]
+    static let getKeys = ["one_of", "all_of"]
+    static let filterKeys = ["field", "match"]
     static let indexKeys = ["partition", "sort", "global", "projection"]
     static let relationKeys = ["belongsTo", "hasMany", "via", "index"]
     static let objectTypeKeys = ["description", "fields"]
@@ -173,6 +184,25 @@ private struct Reader {
                 tablePrefix = value
             } else {
                 error(file.path, prefix, "`table_prefix` must be a string", "write e.g. `table_prefix: \"ame-\"`")
+            }
+        }
+        if let node = root["id_scalar"] {
+            if let value = node.string, let scalar = IDScalar(rawValue: value) {
+                idScalar = scalar
+            } else {
+                error(
+                    file.path, node, "`id_scalar` must be `ID` or `String`",
+                    "write `id_scalar: String` to declare ID fields and key arguments as String")
+            }
+        }
+        if let node = root["mutation_type"] {
+            if let value = node.string, Naming.isValidGraphQLName(value) {
+                mutationType = value
+                positions.record(position(file.path, node), "settings", "mutation_type")
+            } else {
+                error(
+                    file.path, node, "`mutation_type` must be a GraphQL name",
+                    "write e.g. `mutation_type: Mutations`")
             }
         }
         if let types = root["types"] {
@@ -257,23 +287,115 @@ private struct Reader {
             }
         }
         var dataType: String?
+        var dataScalar = JSONScalar.json
         if let node = root["data"] {
-            if let value = node.string, !value.isEmpty {
+            var typeNode: Node? = node
+            if case .mapping(let mapping) = node {
+                checkKeys(mapping, allowed: Self.dataKeys, file: file.path, context: "`data`")
+                typeNode = mapping["type"]
+                if let scalarNode = mapping["scalar"] {
+                    dataScalar = readJSONScalar(scalarNode, what: "`data`", file: file.path) ?? .json
+                }
+            }
+            if let value = typeNode?.string, !value.isEmpty {
                 dataType = value
-                positions.record(position(file.path, node), "entity", name, "data")
+                positions.record(position(file.path, typeNode), "entity", name, "data")
             } else {
-                error(file.path, node, "`data` must name the attribute data type", "write e.g. `data: contact`")
+                error(
+                    file.path, typeNode ?? node, "`data` must name the attribute data type",
+                    "write e.g. `data: contact` or `data: { type: contact, scalar: JSONCamelCase }`")
             }
         }
-        entities.append(
-            (
-                Entity(
-                    name: name, table: table, description: root["description"]?.string, key: key, fields: fields,
-                    indexes: indexes, relations: relations, dataType: dataType, sourceFile: file.path
-                ),
-                file.path
-            )
+        var entity = Entity(
+            name: name, table: table, description: root["description"]?.string, key: key, fields: fields,
+            indexes: indexes, relations: relations, dataType: dataType, sourceFile: file.path
         )
+        entity.dataScalar = dataScalar
+        if let node = root["get"] { entity.get = readGet(node, entity: name, file: file.path) }
+        if let node = root["filters"] { entity.filters = readFilters(node, entity: name, file: file.path) }
+        if let node = root["tenant_arguments"] {
+            positions.record(position(file.path, node), "entity", name, "tenant_arguments")
+            if case .sequence(let sequence) = node, sequence.allSatisfy({ $0.string != nil }) {
+                entity.tenantArguments = sequence.compactMap(\.string)
+            } else {
+                error(
+                    file.path, node, "`tenant_arguments` must be a list of tenant fields",
+                    "write e.g. `tenant_arguments: [endpoint_id]`")
+            }
+        }
+        entities.append((entity, file.path))
+    }
+
+    mutating func readJSONScalar(_ node: Node, what: String, file: String) -> JSONScalar? {
+        if let value = node.string, let scalar = JSONScalar(rawValue: value) { return scalar }
+        let names = JSONScalar.allCases.map(\.rawValue)
+        let hint =
+            node.string.flatMap { Suggestion.closest(to: $0, in: names) }.map { "did you mean `\($0)`?" }
+            ?? "use \(names.map { "`\($0)`" }.joined(separator: " or "))"
+        error(file, node, "unknown scalar `\(node.string ?? "")` for \(what)", hint)
+        return nil
+    }
+
+    mutating func readGet(_ node: Node, entity: String, file: String) -> GetShape {
+        let example = "write `get: { one_of: [key_field, unique_field] }` or `get: { all_of: [field, key_field] }`"
+        guard case .mapping(let mapping) = node else {
+            error(file, node, "`get` must be a mapping", example)
+            return .key
+        }
+        checkKeys(mapping, allowed: Self.getKeys, file: file, context: "`get`")
+        let oneOf = mapping["one_of"]
+        let allOf = mapping["all_of"]
+        guard (oneOf == nil) != (allOf == nil), let list = oneOf ?? allOf else {
+            error(file, node, "`get` needs exactly one of `one_of` and `all_of`", example)
+            return .key
+        }
+        positions.record(position(file, list), "entity", entity, "get")
+        guard case .sequence(let sequence) = list, !sequence.isEmpty, sequence.allSatisfy({ $0.string != nil }) else {
+            error(file, list, "`get` must list field names", example)
+            return .key
+        }
+        let names = sequence.compactMap(\.string)
+        return oneOf != nil ? .oneOf(names) : .allOf(names)
+    }
+
+    mutating func readFilters(_ node: Node, entity: String, file: String) -> [ListFilter] {
+        guard case .mapping(let mapping) = node else {
+            error(
+                file, node, "`filters` must be a mapping of argument names",
+                "write `filters:` then `  category: { field: categories, match: member }`")
+            return []
+        }
+        var filters: [ListFilter] = []
+        for (key, value) in mapping {
+            guard let argument = key.string else { continue }
+            positions.record(position(file, key), "entity", entity, "filter", argument)
+            guard case .mapping(let options) = value else {
+                error(
+                    file, value, "filter `\(argument)` must be a mapping",
+                    "write `\(argument): { field: some_field, match: equals }`")
+                continue
+            }
+            checkKeys(options, allowed: Self.filterKeys, file: file, context: "filter `\(argument)`")
+            guard let field = options["field"]?.string else {
+                error(file, value, "filter `\(argument)` has no `field`", "add `field: some_field`")
+                continue
+            }
+            var match = ListFilter.Match.equals
+            if let matchNode = options["match"] {
+                let names = ListFilter.Match.allCases.map(\.rawValue)
+                guard let name = matchNode.string, let value = ListFilter.Match(rawValue: name) else {
+                    let hint =
+                        matchNode.string.flatMap { Suggestion.closest(to: $0, in: names) }.map {
+                            "did you mean `\($0)`?"
+                        } ?? "use one of \(names.joined(separator: ", "))"
+                    error(file, matchNode, "unknown match `\(matchNode.string ?? "")` for filter `\(argument)`", hint)
+                    continue
+                }
+                match = value
+            }
+            filters.append(ListFilter(argument: argument, field: field, match: match))
+        }
+        return filters
     }
 
     mutating func readFields(_ node: Node?, owner: String, ownerPath: String, file: String) -> [Field] {
@@ -317,6 +439,9 @@ private struct Reader {
         field.required = readBool(options["required"], file: file) ?? false
         field.unique = readBool(options["unique"], file: file) ?? false
         field.description = options["description"]?.string
+        if let scalarNode = options["scalar"] {
+            field.scalar = readJSONScalar(scalarNode, what: "field `\(name)`", file: file)
+        }
         field.deprecated = options["deprecated"].flatMap { node in
             if let flag = node.bool { return flag ? "No longer supported" : nil }
             return node.string

@@ -5,7 +5,9 @@ struct SchemaValidator {
     private(set) var diagnostics: [SchemaDiagnostic] = []
 
     /// Fields every tenant entity has without declaring them.
-    static let implicitFields = ["endpoint_id", "part_id", "updated_by", "created_at", "updated_at"]
+    static let implicitFields = ["endpoint_id", "part_id", "updated_by", "created_at", "updated_at", "partition_key"]
+    /// The implicit fields that name the tenant, which `tenant_arguments` may list.
+    static let tenantFields = ["endpoint_id", "part_id"]
     /// Names the runtime uses for its own attributes and arguments.
     static let reservedFields = implicitFields + ["tenant", "version", "data"]
 
@@ -65,8 +67,134 @@ struct SchemaValidator {
             checkIndexes(entity)
             checkRelations(entity)
             checkData(entity)
+            checkGet(entity)
+            checkFilters(entity)
+            checkTenantArguments(entity)
         }
         checkGeneratedNames()
+    }
+
+    private mutating func checkGet(_ entity: Entity) {
+        let names: [String]
+        let oneOf: Bool
+        switch entity.get {
+        case .key: return
+        case .oneOf(let list): (names, oneOf) = (list, true)
+        case .allOf(let list): (names, oneOf) = (list, false)
+        }
+        let position = positions["entity", entity.name, "get"]
+        let file = entity.sourceFile
+        if !entity.key.isEmpty && !names.contains(entity.key) {
+            report(
+                position, file: file, "`get` of entity `\(entity.name)` does not list the key `\(entity.key)`",
+                "add `\(entity.key)` to the list")
+        }
+        var seen = Set<String>()
+        for name in names {
+            if !seen.insert(name).inserted {
+                report(position, file: file, "`get` lists `\(name)` twice", "remove one of them")
+            }
+            guard let field = entity.field(named: name) else {
+                let hint =
+                    Suggestion.closest(to: name, in: entity.fields.map(\.name)).map { "did you mean `\($0)`?" }
+                    ?? "list declared fields of `\(entity.name)`"
+                report(position, file: file, "`get` uses unknown field `\(name)`", hint)
+                continue
+            }
+            guard field.type.isStringLike else {
+                report(
+                    position, file: file, "`get` uses field `\(name)` of type \(field.type.spelling)",
+                    "use ID or String fields")
+                continue
+            }
+            guard oneOf, name != entity.key else { continue }
+            if !field.unique {
+                report(
+                    position, file: file,
+                    "`get` finds `\(entity.name)` by `\(name)`, which is not `unique`",
+                    "add `unique: true` to `\(name)`, or use `all_of` to require the key as well")
+            }
+            if !entity.indexes.contains(where: { !$0.global && $0.sort == name }) {
+                report(
+                    position, file: file, "no local index of `\(entity.name)` can find it by `\(name)`",
+                    "add `\(name)-index: { sort: \(name) }` to `indexes`")
+            }
+        }
+    }
+
+    /// Argument names every list root field has already.
+    private func generatedListArguments(_ entity: Entity) -> Set<String> {
+        var names: Set<String> = ["pageNumber", "limit", "nextToken"]
+        for field in entity.fields {
+            if case .scalar(let scalar) = field.type, scalar != .json { names.insert(Naming.camelCase(field.name)) }
+            if field.type == .scalar(.string) { names.insert(Naming.camelCase(field.name) + "Contains") }
+        }
+        return names
+    }
+
+    private mutating func checkFilters(_ entity: Entity) {
+        let taken = generatedListArguments(entity)
+        var seen = Set<String>()
+        for filter in entity.filters {
+            let position = positions["entity", entity.name, "filter", filter.argument]
+            let file = entity.sourceFile
+            let argument = Naming.camelCase(filter.argument)
+            if !Naming.isValidGraphQLName(argument) {
+                report(
+                    position, file: file, "filter name `\(filter.argument)` is not a valid GraphQL name",
+                    "use lower_snake_case letters and digits")
+            } else if taken.contains(argument) || !seen.insert(argument).inserted {
+                report(
+                    position, file: file,
+                    "filter `\(filter.argument)` would be the argument `\(argument)`, which the list already has",
+                    "rename the filter")
+            }
+            guard let field = entity.field(named: filter.field) else {
+                let hint =
+                    Suggestion.closest(to: filter.field, in: entity.fields.map(\.name)).map { "did you mean `\($0)`?" }
+                    ?? "name a declared field of `\(entity.name)`"
+                report(position, file: file, "filter `\(filter.argument)` tests unknown field `\(filter.field)`", hint)
+                continue
+            }
+            let fits: Bool
+            let fix: String
+            switch (filter.match, field.type) {
+            case (.member, .list(.scalar(let scalar))):
+                (fits, fix) = (scalar != .json, "")
+            case (.member, _):
+                (fits, fix) = (false, "use `member` on a list of scalars, e.g. `[String]`")
+            case (.contains, .scalar(.string)), (.contains, .object):
+                (fits, fix) = (true, "")
+            case (.contains, _):
+                (fits, fix) = (false, "use `contains` on a String field or an object field")
+            case (.equals, .scalar(let scalar)), (.oneOf, .scalar(let scalar)):
+                (fits, fix) = (scalar != .json, "use `\(filter.match.rawValue)` on a scalar field other than JSON")
+            case (.equals, _), (.oneOf, _):
+                (fits, fix) = (false, "use `\(filter.match.rawValue)` on a scalar field other than JSON")
+            }
+            if !fits {
+                report(
+                    position, file: file,
+                    "filter `\(filter.argument)` cannot `\(filter.match.rawValue)` field `\(filter.field)` of type \(field.type.spelling)",
+                    fix)
+            }
+        }
+    }
+
+    private mutating func checkTenantArguments(_ entity: Entity) {
+        let position = positions["entity", entity.name, "tenant_arguments"]
+        var seen = Set<String>()
+        for name in entity.tenantArguments {
+            if !Self.tenantFields.contains(name) {
+                let hint =
+                    Suggestion.closest(to: name, in: Self.tenantFields).map { "did you mean `\($0)`?" }
+                    ?? "list \(Self.tenantFields.map { "`\($0)`" }.joined(separator: " or "))"
+                report(position, file: entity.sourceFile, "`\(name)` is not a tenant field", hint)
+            } else if !seen.insert(name).inserted {
+                report(
+                    position, file: entity.sourceFile, "`tenant_arguments` lists `\(name)` twice", "remove one of them")
+            }
+        }
     }
 
     /// Names the generated Swift relies on; an entity or type with one of them would shadow it.
@@ -74,7 +202,8 @@ struct SchemaValidator {
         "Query", "Mutation", "Subscription", "JSON", "DateTime", "Item", "ItemValue", "JSONValue", "JSONObject",
         "Tenant", "AuditFields", "EntityModel", "ObjectModel", "EntityDefinition", "FieldDefinition",
         "RelationDefinition", "IndexDefinition", "SchemaRegistry", "AMESchemaRegistry", "GraphQLNames", "String", "Int",
-        "Double", "Bool", "Array", "Dictionary", "Optional", "AttributeValue", "ActivityHistory",
+        "Double", "Bool", "Array", "Dictionary", "Optional", "AttributeValue", "ActivityHistory", "JSONCamelCase",
+        "Decimal", "PresignedUploadUrl", "PresignedUploadUrlType",
     ]
 
     /// Every GraphQL type, Swift type and root field the generator will emit must be unique.
@@ -86,8 +215,24 @@ struct SchemaValidator {
             "ActivityHistoryType", "ActivityHistoryListType", "InsertActivityHistory", "Query.attributeValue",
             "Query.attributeValueList", "Query.activityHistory", "Query.activityHistoryList",
             "Mutation.insertUpdateAttributeValue", "Mutation.deleteAttributeValue", "Mutation.insertActivityHistory",
+            "Mutation.deleteActivityHistory", "DeleteActivityHistory", "PresignedUploadUrlType",
+            "Query.presignedUploadUrl",
         ] {
-            owners[name] = "AME's attribute values and audit trail"
+            owners[name] = "AME's attribute values, audit trail and uploads"
+        }
+        if schema.mutationType != "Mutation" {
+            let position = positions["settings", "mutation_type"]
+            let file = position?.file ?? "schema/ame.yaml"
+            if Self.reservedTypeNames.contains(schema.mutationType) || Scalar(rawValue: schema.mutationType) != nil {
+                report(
+                    position, file: file, "`mutation_type` `\(schema.mutationType)` is reserved", "choose another name")
+            }
+            if let other = owners[schema.mutationType] {
+                report(
+                    position, file: file, "`mutation_type` `\(schema.mutationType)` is generated by \(other) too",
+                    "choose another name")
+            }
+            owners[schema.mutationType] = "`mutation_type`"
         }
         func claim(_ name: String, by owner: String, position: SchemaPositions.Position?, file: String) {
             if let other = owners[name], other != owner {
@@ -210,6 +355,19 @@ struct SchemaValidator {
                 report(
                     position, file: file, "field `\(field.name)` of type \(field.type.spelling) cannot be `unique`",
                     "make a String, ID, Int, Float, Boolean or DateTime field unique")
+            }
+            if field.scalar != nil {
+                let fits: Bool
+                switch field.type {
+                case .object, .scalar(.json): fits = true
+                default: fits = false
+                }
+                if !fits {
+                    report(
+                        position, file: file,
+                        "field `\(field.name)` of type \(field.type.spelling) cannot be served as a JSON scalar",
+                        "remove `scalar`, or use it on an object or JSON field")
+                }
             }
             if field.generated != nil && !field.type.isStringLike {
                 report(

@@ -23,6 +23,8 @@ public struct SampleData: Sendable {
         public var places: [String] = []
         public var contacts: [String] = []
         public var requests: [String] = []
+        /// The contact of each request, by the request's position in ``requests``.
+        public var requestContacts: [String] = []
 
         public init() {}
     }
@@ -50,7 +52,7 @@ public struct SampleData: Sendable {
             let result = try await run(
                 engine, tenant,
                 """
-                mutation($v: JSON) { insertUpdateCorporationProfile(externalId: "EXT-\(index)", corporationType: "\(industry)",
+                mutation($v: JSONCamelCase) { insertUpdateCorporationProfile(externalId: "EXT-\(index)", corporationType: "\(industry)",
                   businessName: "Corporation \(index)", categories: ["\(industry)", "tier-\(index % 3)", "sample"],
                   address: {street: "\(index) Main St", city: "Springfield", state: "IL", zip: "627\(index % 10)0"},
                   data: $v, updatedBy: "seed") { corporationProfile { corporationUuid } } }
@@ -86,7 +88,7 @@ public struct SampleData: Sendable {
             let result = try await run(
                 engine, tenant,
                 """
-                mutation($v: JSON) { insertUpdateContactProfile(email: "contact\(index)@example.com", firstName: "\(first)",
+                mutation($v: JSONCamelCase) { insertUpdateContactProfile(email: "contact\(index)@example.com", firstName: "\(first)",
                   lastName: "\(last)", placeUuid: "\(place)", data: $v, updatedBy: "seed") { contactProfile { contactUuid } } }
                 """,
                 variables: ["v": data]
@@ -105,6 +107,7 @@ public struct SampleData: Sendable {
                 """
             )
             keys.requests.append(try key(result, "insertUpdateContactRequest", "contactRequest", "requestUuid"))
+            keys.requestContacts.append(keys.contacts[contactIndex])
         }
         return keys
     }

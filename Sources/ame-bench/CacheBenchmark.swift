@@ -31,7 +31,7 @@ struct CacheBenchmark: AsyncParsableCommand {
             corporations: max(1, contacts / 40), places: max(1, contacts / 4), contacts: contacts, requests: 0
         ).load(into: plain, tenant: tenant)
         let query = """
-            query($id: ID!) { contactProfile(contactUuid: $id) { email data place { businessName
+            query($id: String!) { contactProfile(contactUuid: $id) { email data place { businessName
               corporationProfile { businessName data } } } }
             """
         var configurations: [(String, GraphQLEngine)] = [("no cache", plain)]

@@ -120,13 +120,13 @@ struct ExecutorBenchmark: AsyncParsableCommand {
             (
                 "the 4-level query",
                 """
-                query($id: ID!) { contactRequest(requestUuid: $id) { requestTitle requestDetail contactProfile { email firstName
+                query($c: String!, $id: String!) { contactRequest(contactUuid: $c, requestUuid: $id) { requestTitle requestDetail contactProfile { email firstName
                   place { businessName corporationProfile { businessName corporationType categories data } } data } } }
                 """,
-                ["id": .string(keys.requests[0])]
+                ["c": .string(keys.requestContacts[0]), "id": .string(keys.requests[0])]
             ),
             (
-                "a single get", "query($id: ID!) { contactProfile(contactUuid: $id) { email firstName lastName } }",
+                "a single get", "query($id: String!) { contactProfile(contactUuid: $id) { email firstName lastName } }",
                 ["id": .string(keys.contacts[0])]
             ),
             (

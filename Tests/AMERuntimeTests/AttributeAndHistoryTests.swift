@@ -5,9 +5,9 @@ import Testing
 
 /// Versioned dynamic attributes and the audit trail, through the original API's fields.
 @Suite struct AttributeAndHistoryTests {
-    static let contactData = "query($k: ID!) { contactProfile(contactUuid: $k) { data } }"
+    static let contactData = "query($k: String!) { contactProfile(contactUuid: $k) { data } }"
     static let versions = """
-        query($k: ID!, $a: String) { attributeValueList(dataType: "contact", dataIdentity: $k, attributeName: $a) {
+        query($k: String!, $a: String) { attributeValueList(dataType: "contact", dataIdentity: $k, attributeName: $a) {
           attributeValueList { valueVersionUuid attributeName value status } } }
         """
 
@@ -15,7 +15,7 @@ import Testing
         let test = try await TestEngine(seed: SampleData(corporations: 0, places: 1, contacts: 1, requests: 0))
         let contact = JSONValue.string(test.keys.contacts[0])
         let update = """
-            mutation($k: ID!, $d: JSON) { insertUpdateContactProfile(contactUuid: $k, data: $d, updatedBy: "t") {
+            mutation($k: String!, $d: JSONCamelCase) { insertUpdateContactProfile(contactUuid: $k, data: $d, updatedBy: "t") {
               contactProfile { data } } }
             """
         _ = await test.run(update, variables: ["k": contact, "d": ["tier": "silver", "source": "seed"]])
@@ -30,7 +30,7 @@ import Testing
 
         let active = try #require(tier.first { $0["status"] == "active" }?["valueVersionUuid"])
         let deleted = await test.run(
-            "mutation($v: ID!) { deleteAttributeValue(valueVersionUuid: $v) { ok } }", variables: ["v": active])
+            "mutation($v: String!) { deleteAttributeValue(valueVersionUuid: $v) { ok } }", variables: ["v": active])
         #expect(deleted.data?["deleteAttributeValue"]?["ok"] == true)
         let data = await test.run(Self.contactData, variables: ["k": contact])
         #expect(data.data?["contactProfile"]?["data"]?["tier"] == "silver")
@@ -45,19 +45,19 @@ import Testing
         let contact = JSONValue.string(test.keys.contacts[0])
         let set = await test.run(
             """
-            mutation($k: ID!) { insertUpdateAttributeValue(dataType: "contact", dataIdentity: $k, attributeName: "vip",
-              value: true, updatedBy: "t") { attributeValue { dataTypeAttributeName value status } } }
+            mutation($k: String!) { insertUpdateAttributeValue(dataType: "contact", dataIdentity: $k, attributeName: "vip",
+              jsonValue: true, updatedBy: "t") { attributeValue { dataTypeAttributeName value jsonValue status } } }
             """, variables: ["k": contact])
         #expect(set.errors.isEmpty)
         #expect(
             set.data?["insertUpdateAttributeValue"]?["attributeValue"]
-                == ["dataTypeAttributeName": "contact-vip", "value": true, "status": "active"])
+                == ["dataTypeAttributeName": "contact-vip", "value": "true", "jsonValue": true, "status": "active"])
         let data = await test.run(Self.contactData, variables: ["k": contact])
         #expect(data.data?["contactProfile"]?["data"]?["vip"] == true)
         let missing = await test.run(
             """
             mutation { insertUpdateAttributeValue(dataType: "contact", dataIdentity: "nobody", attributeName: "vip",
-              value: true, updatedBy: "t") { attributeValue { status } } }
+              value: "true", updatedBy: "t") { attributeValue { status } } }
             """)
         #expect(missing.errorCodes == ["FOREIGN_KEY_VIOLATION"])
     }
@@ -76,19 +76,19 @@ import Testing
             _ = await engine.execute(
                 GraphQLRequest(
                     query:
-                        "mutation($k: ID!, $n: String) { insertUpdatePlace(placeUuid: $k, businessName: $n, updatedBy: \"t\") { place { placeUuid } } }",
+                        "mutation($k: String!, $n: String) { insertUpdatePlace(placeUuid: $k, businessName: $n, updatedBy: \"t\") { place { placeUuid } } }",
                     variables: ["k": place, "n": .string(name)]), tenant: tenant)
         }
         let byID = await engine.execute(
             GraphQLRequest(
                 query:
-                    "query($k: ID!) { activityHistoryList(id: $k) { activityHistoryList { type log dataDiff updatedBy timestamp } } }",
+                    "query($k: String!) { activityHistoryList(id: $k) { activityHistoryList { type log dataDiff updatedBy timestamp } } }",
                 variables: ["k": place]), tenant: tenant)
         let records = byID.data?["activityHistoryList"]?["activityHistoryList"]?.arrayValue ?? []
         #expect(records.count == 4)  // insert + 3 updates, all in the same millisecond
         #expect(records.filter { $0["log"] == "update" }.count == 3)
-        #expect(records.allSatisfy { $0["type"] == "Place" && $0["timestamp"] == "2026-11-26T20:49:20.000000Z" })
-        #expect(records.contains { $0["dataDiff"]?["business_name"]?["new"] == "C" })
+        #expect(records.allSatisfy { $0["type"] == "Place" && $0["timestamp"] == "1795726160" })
+        #expect(records.contains { $0["dataDiff"]?["businessName"]?["new"] == "C" })
 
         let byType = await engine.execute(
             GraphQLRequest(
@@ -102,7 +102,7 @@ import Testing
         #expect(outOfRange.data?["activityHistoryList"]?["activityHistoryList"]?.arrayValue.isEmpty == true)
         let otherTenant = await engine.execute(
             GraphQLRequest(
-                query: "query($k: ID!) { activityHistoryList(id: $k) { activityHistoryList { id } } }",
+                query: "query($k: String!) { activityHistoryList(id: $k) { activityHistoryList { id } } }",
                 variables: ["k": place]),
             tenant: TestEngine.tenantB)
         #expect(otherTenant.data?["activityHistoryList"]?["activityHistoryList"]?.arrayValue.isEmpty == true)

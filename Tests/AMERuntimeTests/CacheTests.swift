@@ -140,13 +140,13 @@ import Testing
         let pair = try await Pair(redis: nil)
         let contact = pair.keys.contacts[0]
         let query = """
-            query($c: ID!) { contactProfile(contactUuid: $c) { email data place { businessName corporationProfile { businessName } } } }
+            query($c: String!) { contactProfile(contactUuid: $c) { email data place { businessName corporationProfile { businessName } } } }
             """
         _ = await pair.run(pair.first, query, ["c": .string(contact)])
         let writes = [
-            "mutation($c: ID!) { insertUpdateContactProfile(contactUuid: $c, email: \"new@example.com\", updatedBy: \"t\") { contactProfile { email } } }",
-            "mutation($c: ID!) { insertUpdateContactProfile(contactUuid: $c, data: {tier: \"gold\"}, updatedBy: \"t\") { contactProfile { email } } }",
-            "mutation($c: ID!) { insertUpdateContactProfile(contactUuid: $c, placeUuid: \"\(pair.keys.places[5])\", updatedBy: \"t\") { contactProfile { email } } }",
+            "mutation($c: String!) { insertUpdateContactProfile(contactUuid: $c, email: \"new@example.com\", updatedBy: \"t\") { contactProfile { email } } }",
+            "mutation($c: String!) { insertUpdateContactProfile(contactUuid: $c, data: {tier: \"gold\"}, updatedBy: \"t\") { contactProfile { email } } }",
+            "mutation($c: String!) { insertUpdateContactProfile(contactUuid: $c, placeUuid: \"\(pair.keys.places[5])\", updatedBy: \"t\") { contactProfile { email } } }",
             "mutation { insertUpdatePlace(placeUuid: \"\(pair.keys.places[5])\", businessName: \"Renamed\", updatedBy: \"t\") { place { placeUuid } } }",
         ]
         for write in writes {
@@ -159,7 +159,8 @@ import Testing
         #expect(profile?["data"]?["tier"] == "gold")
         #expect(profile?["place"]?["businessName"] == "Renamed")
         let deleted = await pair.run(
-            pair.first, "mutation($c: ID!) { deleteContactProfile(contactUuid: $c) { ok } }", ["c": .string(contact)])
+            pair.first, "mutation($c: String!) { deleteContactProfile(contactUuid: $c) { ok } }",
+            ["c": .string(contact)])
         #expect(deleted.errors.isEmpty)
         let gone = await pair.run(pair.first, query, ["c": .string(contact)])
         #expect(gone.errorCodes == ["ENTITY_NOT_FOUND"])
@@ -177,7 +178,7 @@ import Testing
         guard let server = try await RedisServer.start() else { return }
         let pair = try await Pair(redis: server.url)
         let place = pair.keys.places[0]
-        let query = "query($p: ID!) { place(placeUuid: $p) { businessName } }"
+        let query = "query($p: String!) { place(placeUuid: $p) { businessName } }"
         // Both caches hold the place (the second from Redis).
         _ = await pair.run(pair.first, query, ["p": .string(place)])
         let fromRedis = await pair.run(pair.second, query, ["p": .string(place)])
@@ -189,7 +190,7 @@ import Testing
             let name = "Name \(round)"
             let update = await pair.run(
                 pair.first,
-                "mutation($p: ID!, $n: String) { insertUpdatePlace(placeUuid: $p, businessName: $n, updatedBy: \"t\") { place { businessName } } }",
+                "mutation($p: String!, $n: String) { insertUpdatePlace(placeUuid: $p, businessName: $n, updatedBy: \"t\") { place { businessName } } }",
                 ["p": .string(place), "n": .string(name)])
             #expect(update.errors.isEmpty)
             // From the acknowledgement, the other process serves the new value once the pub/sub

@@ -6,7 +6,7 @@ import Testing
 /// values stay unique, concurrent updates are never lost, and every write is audited once.
 @Suite struct DomainWriteTests {
     static let insertContact = """
-        mutation($email: String!, $place: ID!) {
+        mutation($email: String!, $place: String!) {
           insertUpdateContactProfile(email: $email, placeUuid: $place, updatedBy: "test") { contactProfile { contactUuid } }
         }
         """
@@ -29,7 +29,7 @@ import Testing
         else { return }
         let response = await test.run(
             """
-            mutation($p: ID!) { insertUpdateContactRequest(contactUuid: "no-such-contact", placeUuid: $p,
+            mutation($p: String!) { insertUpdateContactRequest(contactUuid: "no-such-contact", placeUuid: $p,
               requestTitle: "t", requestDetail: "d", updatedBy: "test") { contactRequest { requestUuid } } }
             """, variables: ["p": .string(test.keys.places[0])])
         #expect(response.errorCodes == ["FOREIGN_KEY_VIOLATION"])
@@ -68,17 +68,18 @@ import Testing
         #expect(duplicate.errorCodes == ["CONFLICT"])
 
         let rename = await test.run(
-            "mutation($k: ID!) { insertUpdateContactProfile(contactUuid: $k, email: \"b@example.com\", updatedBy: \"t\") { contactProfile { email } } }",
+            "mutation($k: String!) { insertUpdateContactProfile(contactUuid: $k, email: \"b@example.com\", updatedBy: \"t\") { contactProfile { email } } }",
             variables: ["k": key])
         #expect(rename.errors.isEmpty)
         let reuse = await test.run(Self.insertContact, variables: ["email": "a@example.com", "place": place])
         #expect(reuse.errors.isEmpty, "the old email is free again")
         let taken = await test.run(
-            "mutation($k: ID!) { insertUpdateContactProfile(contactUuid: $k, email: \"a@example.com\", updatedBy: \"t\") { contactProfile { email } } }",
+            "mutation($k: String!) { insertUpdateContactProfile(contactUuid: $k, email: \"a@example.com\", updatedBy: \"t\") { contactProfile { email } } }",
             variables: ["k": key])
         #expect(taken.errorCodes == ["CONFLICT"], "an update cannot take a used email either")
 
-        _ = await test.run("mutation($k: ID!) { deleteContactProfile(contactUuid: $k) { ok } }", variables: ["k": key])
+        _ = await test.run(
+            "mutation($k: String!) { deleteContactProfile(contactUuid: $k) { ok } }", variables: ["k": key])
         let afterDelete = await test.run(Self.insertContact, variables: ["email": "b@example.com", "place": place])
         #expect(afterDelete.errors.isEmpty, "a deleted contact's email is free again")
     }
@@ -92,13 +93,13 @@ import Testing
         let contact = JSONValue.string(test.keys.contacts[0])
         let responses = await Self.concurrently(50) { index in
             await test.run(
-                "mutation($k: ID!, $d: JSON) { insertUpdateContactProfile(contactUuid: $k, data: $d, updatedBy: \"t\") { contactProfile { contactUuid } } }",
+                "mutation($k: String!, $d: JSONCamelCase) { insertUpdateContactProfile(contactUuid: $k, data: $d, updatedBy: \"t\") { contactProfile { contactUuid } } }",
                 variables: ["k": contact, "d": .object(JSONObject([("attribute\(index)", .int(index))]))])
         }
         let failures = responses.flatMap(\.errors).map(\.error.message)
         #expect(failures.isEmpty, "\(failures.prefix(3))")
         let read = await test.run(
-            "query($k: ID!) { contactProfile(contactUuid: $k) { data } }", variables: ["k": contact])
+            "query($k: String!) { contactProfile(contactUuid: $k) { data } }", variables: ["k": contact])
         guard case .object(let data)? = read.data?["contactProfile"]?["data"] else {
             Issue.record("no data")
             return
@@ -115,7 +116,7 @@ import Testing
         let contact = JSONValue.string(test.keys.contacts[0])
         let responses = await Self.concurrently(10) { index in
             await test.run(
-                "mutation($k: ID!, $n: String) { insertUpdateContactProfile(contactUuid: $k, firstName: $n, updatedBy: \"t\") { contactProfile { firstName } } }",
+                "mutation($k: String!, $n: String) { insertUpdateContactProfile(contactUuid: $k, firstName: $n, updatedBy: \"t\") { contactProfile { firstName } } }",
                 variables: ["k": contact, "n": .string("name\(index)")])
         }
         let succeeded = responses.filter(\.errors.isEmpty)

@@ -59,7 +59,7 @@ import Testing
         let response = await engine.execute(
             GraphQLRequest(
                 query:
-                    "query($a: ID!, $b: ID!) { a: place(placeUuid: $a) { businessName } b: place(placeUuid: $b) { businessName } }",
+                    "query($a: String!, $b: String!) { a: place(placeUuid: $a) { businessName } b: place(placeUuid: $b) { businessName } }",
                 variables: ["a": .string(keys.places[0]), "b": .string(keys.places[1])]), tenant: Self.tenant)
         #expect(response.errorCodes.contains("STORE_UNAVAILABLE"))
         try await FaultProxy.queue(proxy, [], reset: true)

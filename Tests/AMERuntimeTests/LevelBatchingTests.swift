@@ -72,8 +72,8 @@ import Testing
         let request = test.keys.requests[0]
         let response = await test.run(
             """
-            query GetRequestFullContext($id: ID!) {
-              contactRequest(requestUuid: $id) {
+            query GetRequestFullContext($c: String!, $id: String!) {
+              contactRequest(contactUuid: $c, requestUuid: $id) {
                 requestTitle requestDetail
                 contactProfile {
                   email firstName
@@ -82,7 +82,7 @@ import Testing
                 }
               }
             }
-            """, variables: ["id": .string(request)])
+            """, variables: ["c": .string(test.keys.requestContacts[0]), "id": .string(request)])
 
         #expect(response.errors.isEmpty)
         let result = try #require(response.data?["contactRequest"])
@@ -104,7 +104,7 @@ import Testing
         let test = try await TestEngine()
         let response = await test.run(
             """
-            query($a: ID!, $b: ID!) {
+            query($a: String!, $b: String!) {
               first: contactProfile(contactUuid: $a) { email }
               second: contactProfile(contactUuid: $b) { email }
             }

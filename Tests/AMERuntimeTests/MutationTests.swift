@@ -21,7 +21,7 @@ import Testing
 
         let update = await test.run(
             """
-            mutation($k: ID!) { insertUpdatePlace(placeUuid: $k, businessName: "Cafe 2", website: null, updatedBy: "bob") {
+            mutation($k: String!) { insertUpdatePlace(placeUuid: $k, businessName: "Cafe 2", website: null, updatedBy: "bob") {
               place { businessName region website updatedBy } } }
             """, variables: ["k": .string(key)])
         #expect(update.errors.isEmpty)
@@ -47,19 +47,19 @@ import Testing
     @Test func deleteRemovesTheRowAndASecondDeleteIsNotFound() async throws {
         let test = try await TestEngine(seed: SampleData(corporations: 0, places: 1, contacts: 0, requests: 0))
         let insert = await test.run(
-            "mutation($p: ID!) { insertUpdateContactProfile(email: \"a@example.com\", placeUuid: $p, data: {tier: \"gold\"}, updatedBy: \"x\") { contactProfile { contactUuid data } } }",
+            "mutation($p: String!) { insertUpdateContactProfile(email: \"a@example.com\", placeUuid: $p, data: {tier: \"gold\"}, updatedBy: \"x\") { contactProfile { contactUuid data } } }",
             variables: ["p": .string(test.keys.places[0])])
         let key = try #require(
             insert.data?["insertUpdateContactProfile"]?["contactProfile"]?["contactUuid"]?.stringValue)
         #expect(insert.data?["insertUpdateContactProfile"]?["contactProfile"]?["data"] == ["tier": "gold"])
-        let delete = "mutation($k: ID!) { deleteContactProfile(contactUuid: $k) { ok } }"
+        let delete = "mutation($k: String!) { deleteContactProfile(contactUuid: $k) { ok } }"
         let first = await test.run(delete, variables: ["k": .string(key)])
         #expect(first.data?["deleteContactProfile"]?["ok"] == true)
         let second = await test.run(delete, variables: ["k": .string(key)])
         #expect(second.errorCodes == ["ENTITY_NOT_FOUND"])
         let get = await test.run(
-            "query($k: ID!) { contactProfile(contactUuid: $k) { email } }", variables: ["k": .string(key)])
-        #expect(get.data?["contactProfile"] == .null)
+            "query($k: String!) { contactProfile(contactUuid: $k) { email } }", variables: ["k": .string(key)])
+        #expect(get.json["data"] == .null)
         #expect(get.errorCodes == ["ENTITY_NOT_FOUND"])
     }
 
@@ -74,12 +74,12 @@ import Testing
     @Test func dataUpdatesMergeIntoTheActiveAttributes() async throws {
         let test = try await TestEngine(seed: SampleData(corporations: 0, places: 1, contacts: 0, requests: 0))
         let insert = await test.run(
-            "mutation($p: ID!) { insertUpdateContactProfile(email: \"d@example.com\", placeUuid: $p, data: {a: 1, b: \"x\"}, updatedBy: \"x\") { contactProfile { contactUuid } } }",
+            "mutation($p: String!) { insertUpdateContactProfile(email: \"d@example.com\", placeUuid: $p, data: {a: 1, b: \"x\"}, updatedBy: \"x\") { contactProfile { contactUuid } } }",
             variables: ["p": .string(test.keys.places[0])])
         let key = try #require(
             insert.data?["insertUpdateContactProfile"]?["contactProfile"]?["contactUuid"]?.stringValue)
         let update = await test.run(
-            "mutation($k: ID!) { insertUpdateContactProfile(contactUuid: $k, data: {b: \"y\", c: true}, updatedBy: \"x\") { contactProfile { data } } }",
+            "mutation($k: String!) { insertUpdateContactProfile(contactUuid: $k, data: {b: \"y\", c: true}, updatedBy: \"x\") { contactProfile { data } } }",
             variables: ["k": .string(key)])
         #expect(
             update.data?["insertUpdateContactProfile"]?["contactProfile"]?["data"] == ["a": 1, "b": "y", "c": true])
@@ -255,10 +255,10 @@ import Testing
         #expect(wrongType.errorCodes == ["BAD_USER_INPUT"])
         #expect(wrongType.errors.first?.error.extensions["field"] == "n")
         #expect(wrongType.isRequestError)
-        let required = await test.run("query($k: ID!) { place(placeUuid: $k) { businessName } }")
+        let required = await test.run("query($k: String!) { place(placeUuid: $k) { businessName } }")
         #expect(required.errorCodes == ["BAD_USER_INPUT"])
         let nullForNonNull = await test.run(
-            "query($k: ID!) { place(placeUuid: $k) { businessName } }", variables: ["k": nil])
+            "query($k: String!) { place(placeUuid: $k) { businessName } }", variables: ["k": nil])
         #expect(nullForNonNull.errorCodes == ["BAD_USER_INPUT"])
         let badObject = await test.run(
             """

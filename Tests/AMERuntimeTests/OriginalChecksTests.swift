@@ -56,7 +56,7 @@ import Testing
             #expect(corporation?["data"] == ["industry": "retail", "size": 10])
             let updatedCorporation = try await client.data(
                 """
-                mutation($k: ID!) { insertUpdateCorporationProfile(corporationUuid: $k, businessName: "Acme Inc",
+                mutation($k: String!) { insertUpdateCorporationProfile(corporationUuid: $k, businessName: "Acme Inc",
                   data: {size: 20}, updatedBy: "check") { corporationProfile { businessName externalId data } } }
                 """, ["k": .string(corporationID)])["insertUpdateCorporationProfile"]?["corporationProfile"]
             #expect(
@@ -67,21 +67,21 @@ import Testing
             // Place: insert → update, then unlink from its corporation with `corporationUuid: null`.
             let place = try await client.data(
                 """
-                mutation($c: ID!) { insertUpdatePlace(region: "north", latitude: "1.5", longitude: "2.5", businessName: "Shop",
+                mutation($c: String!) { insertUpdatePlace(region: "north", latitude: "1.5", longitude: "2.5", businessName: "Shop",
                   address: "2 Main", corporationUuid: $c, updatedBy: "check") { place { placeUuid corporationProfile { businessName } } } }
                 """, ["c": .string(corporationID)])["insertUpdatePlace"]?["place"]
             let placeID = try #require(place?["placeUuid"]?.stringValue)
             #expect(place?["corporationProfile"]?["businessName"] == "Acme Inc")
             let unlinked = try await client.data(
                 """
-                mutation($k: ID!) { insertUpdatePlace(placeUuid: $k, website: "https://shop.example", corporationUuid: null,
+                mutation($k: String!) { insertUpdatePlace(placeUuid: $k, website: "https://shop.example", corporationUuid: null,
                   updatedBy: "check") { place { website corporationUuid corporationProfile { businessName } } } }
                 """, ["k": .string(placeID)])["insertUpdatePlace"]?["place"]
             #expect(unlinked == ["website": "https://shop.example", "corporationUuid": nil, "corporationProfile": nil])
 
             // Contact: insert, a duplicate email fails, update.
             let insertContact = """
-                mutation($p: ID!, $e: String!) { insertUpdateContactProfile(email: $e, firstName: "Ada", placeUuid: $p,
+                mutation($p: String!, $e: String!) { insertUpdateContactProfile(email: $e, firstName: "Ada", placeUuid: $p,
                   data: {tier: "silver"}, updatedBy: "check") { contactProfile { contactUuid } } }
                 """
             let contactID = try #require(
@@ -91,14 +91,14 @@ import Testing
                 try await client.code(insertContact, ["p": .string(placeID), "e": "ada@example.com"]) == "CONFLICT")
             let contact = try await client.data(
                 """
-                mutation($k: ID!) { insertUpdateContactProfile(contactUuid: $k, lastName: "Lovelace", updatedBy: "check") {
+                mutation($k: String!) { insertUpdateContactProfile(contactUuid: $k, lastName: "Lovelace", updatedBy: "check") {
                   contactProfile { firstName lastName email } } }
                 """, ["k": .string(contactID)])["insertUpdateContactProfile"]?["contactProfile"]
             #expect(contact == ["firstName": "Ada", "lastName": "Lovelace", "email": "ada@example.com"])
 
             // Request: an unknown contact fails; insert → update.
             let insertRequest = """
-                mutation($c: ID!, $p: ID!) { insertUpdateContactRequest(contactUuid: $c, placeUuid: $p, requestTitle: "Quote",
+                mutation($c: String!, $p: String!) { insertUpdateContactRequest(contactUuid: $c, placeUuid: $p, requestTitle: "Quote",
                   requestDetail: "Please send a quote", updatedBy: "check") { contactRequest { requestUuid } } }
                 """
             #expect(
@@ -109,7 +109,7 @@ import Testing
                     "insertUpdateContactRequest"]?["contactRequest"]?["requestUuid"]?.stringValue)
             let request = try await client.data(
                 """
-                mutation($k: ID!) { insertUpdateContactRequest(requestUuid: $k, requestTitle: "Quote, urgent", updatedBy: "check") {
+                mutation($k: String!) { insertUpdateContactRequest(requestUuid: $k, requestTitle: "Quote, urgent", updatedBy: "check") {
                   contactRequest { requestTitle requestDetail } } }
                 """, ["k": .string(requestID)])["insertUpdateContactRequest"]?["contactRequest"]
             #expect(request == ["requestTitle": "Quote, urgent", "requestDetail": "Please send a quote"])
@@ -117,9 +117,9 @@ import Testing
             // The 4-level nested query (the place no longer has a corporation).
             let nested = try await client.data(
                 """
-                query($k: ID!) { contactRequest(requestUuid: $k) { requestTitle contactProfile { email
+                query($c: String!, $k: String!) { contactRequest(contactUuid: $c, requestUuid: $k) { requestTitle contactProfile { email
                   place { businessName corporationProfile { businessName } } data } } }
-                """, ["k": .string(requestID)])["contactRequest"]
+                """, ["c": .string(contactID), "k": .string(requestID)])["contactRequest"]
             #expect(
                 nested
                     == [
@@ -136,7 +136,7 @@ import Testing
                     insertContact, ["p": .string(placeID), "e": .string("c\(number)@example.com")])
             }
             let byEmailAndPlace = try await client.run(
-                "query($p: ID) { contactProfileList(email: \"c2@example.com\", placeUuid: $p) { contactProfileList { email } total } }",
+                "query($p: String) { contactProfileList(email: \"c2@example.com\", placeUuid: $p) { contactProfileList { email } total } }",
                 ["p": .string(placeID)])
             #expect(
                 byEmailAndPlace["data"]?["contactProfileList"]?["contactProfileList"] == [["email": "c2@example.com"]])
@@ -145,7 +145,7 @@ import Testing
             // one match (through the place index they would read the place's 5 contacts each).
             #expect(byEmailAndPlace["extensions"]?["cost"]?["itemsRead"] == 2)
             let all = try await client.data(
-                "query($p: ID) { contactProfileList(placeUuid: $p, limit: 2) { contactProfileList { email } total } }",
+                "query($p: String) { contactProfileList(placeUuid: $p, limit: 2) { contactProfileList { email } total } }",
                 ["p": .string(placeID)])
             #expect(all["contactProfileList"]?["total"] == 5)
             let past = try await client.data(
@@ -154,20 +154,20 @@ import Testing
 
             // Attribute versioning, and re-activation when the active version is deleted.
             _ = try await client.data(
-                "mutation($k: ID!) { insertUpdateContactProfile(contactUuid: $k, data: {tier: \"gold\"}, updatedBy: \"check\") { contactProfile { data } } }",
+                "mutation($k: String!) { insertUpdateContactProfile(contactUuid: $k, data: {tier: \"gold\"}, updatedBy: \"check\") { contactProfile { data } } }",
                 ["k": .string(contactID)])
             let versions =
                 try await client.data(
-                    "query($k: ID!) { attributeValueList(dataType: \"contact\", dataIdentity: $k, attributeName: \"tier\") { attributeValueList { valueVersionUuid value status } } }",
+                    "query($k: String!) { attributeValueList(dataType: \"contact\", dataIdentity: $k, attributeName: \"tier\") { attributeValueList { valueVersionUuid value status } } }",
                     ["k": .string(contactID)])["attributeValueList"]?["attributeValueList"]?.arrayValue ?? []
             #expect(versions.count == 2)
             let active = try #require(versions.first { $0["status"] == "active" })
             #expect(active["value"] == "gold")
             _ = try await client.data(
-                "mutation($v: ID!) { deleteAttributeValue(valueVersionUuid: $v) { ok } }",
+                "mutation($v: String!) { deleteAttributeValue(valueVersionUuid: $v) { ok } }",
                 ["v": active["valueVersionUuid"]!])
             let reactivated = try await client.data(
-                "query($k: ID!) { contactProfile(contactUuid: $k) { data } }", ["k": .string(contactID)])
+                "query($k: String!) { contactProfile(contactUuid: $k) { data } }", ["k": .string(contactID)])
             #expect(reactivated["contactProfile"]?["data"] == ["tier": "silver"])
 
             // Missing rows.

@@ -54,7 +54,7 @@ import Testing
             variables: ["t": .string(String(tampered))])
         #expect(edited.errorCodes == ["BAD_USER_INPUT"])
         let otherQuery = await test.run(
-            "query($t: String, $p: ID) { contactProfileList(limit: 5, placeUuid: $p, nextToken: $t) { nextToken } }",
+            "query($t: String, $p: String) { contactProfileList(limit: 5, placeUuid: $p, nextToken: $t) { nextToken } }",
             variables: ["t": .string(token), "p": .string(test.keys.places[0])])
         #expect(otherQuery.errorCodes == ["BAD_USER_INPUT"])
         let otherList = await test.run(
@@ -84,7 +84,7 @@ import Testing
     @Test func aRelationPagesWithItsOwnToken() async throws {
         let place = JSONValue.string(test.keys.places[0])
         let query = """
-            query($p: ID!, $t: String) { place(placeUuid: $p) { contactProfiles(limit: 5, nextToken: $t) {
+            query($p: String!, $t: String) { place(placeUuid: $p) { contactProfiles(limit: 5, nextToken: $t) {
               contactProfileList { email } nextToken total } } }
             """
         var seen: [String] = []

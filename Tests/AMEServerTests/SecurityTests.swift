@@ -120,44 +120,48 @@ import Testing
             let contact = JSONValue.string(keys.contacts[0])
             let gets = try await run(
                 """
-                query($c: ID!, $p: ID!, $r: ID!) { contactProfile(contactUuid: $c) { email data }
+                query($c: String!, $p: String!, $r: String!, $rc: String!) { contactProfile(contactUuid: $c) { email data }
                   place(placeUuid: $p) { businessName contactProfiles { contactProfileList { email } } }
-                  contactRequest(requestUuid: $r) { requestTitle } }
-                """, ["c": contact, "p": .string(keys.places[0]), "r": .string(keys.requests[0])])
-            #expect(gets["data"]?["contactProfile"] == .null)
-            #expect(gets["data"]?["place"] == .null)
-            #expect(gets["data"]?["contactRequest"] == .null)
+                  contactRequest(contactUuid: $rc, requestUuid: $r) { requestTitle } }
+                """,
+                [
+                    "c": contact, "p": .string(keys.places[0]), "r": .string(keys.requests[0]),
+                    "rc": .string(keys.requestContacts[0]),
+                ])
+            // The gets are non-null fields: their nulls make `data` null.
+            #expect(gets["data"] == .null)
+            #expect(gets["errors"]?.arrayValue.count == 3)
             let byIndex = try await run(
-                "query($p: ID) { contactProfileList(placeUuid: $p) { total } contactRequestList(contactUuid: \"\(keys.contacts[0])\") { total } }",
+                "query($p: String) { contactProfileList(placeUuid: $p) { total } contactRequestList(contactUuid: \"\(keys.contacts[0])\") { total } }",
                 ["p": .string(keys.places[0])])
             #expect(byIndex["data"]?["contactProfileList"]?["total"] == 0)
             #expect(byIndex["data"]?["contactRequestList"]?["total"] == 0)
             let data = try await run(
-                "query($c: ID!) { attributeValueList(dataType: \"contact\", dataIdentity: $c) { attributeValueList { value } } }",
+                "query($c: String!) { attributeValueList(dataType: \"contact\", dataIdentity: $c) { attributeValueList { value } } }",
                 ["c": contact])
             #expect(data["data"]?["attributeValueList"]?["attributeValueList"] == [])
             let history = try await run(
-                "query($c: ID!) { activityHistoryList(id: $c) { activityHistoryList { id } } a: activityHistoryList { activityHistoryList { id } } }",
+                "query($c: String!) { activityHistoryList(id: $c) { activityHistoryList { id } } a: activityHistoryList { activityHistoryList { id } } }",
                 ["c": contact])
             #expect(history["data"]?["activityHistoryList"]?["activityHistoryList"] == [])
             #expect(history["data"]?["a"]?["activityHistoryList"] == [])
             let writes = try await run(
                 """
-                mutation($c: ID!) { u: insertUpdateContactProfile(contactUuid: $c, firstName: "Mallory", updatedBy: "b") { contactProfile { email } } }
+                mutation($c: String!) { u: insertUpdateContactProfile(contactUuid: $c, firstName: "Mallory", updatedBy: "b") { contactProfile { email } } }
                 """, ["c": contact])
             #expect(writes["errors"]?[0]?["extensions"]?["code"] == "ENTITY_NOT_FOUND")
             let delete = try await run(
-                "mutation($c: ID!) { deleteContactProfile(contactUuid: $c) { ok } }", ["c": contact])
+                "mutation($c: String!) { deleteContactProfile(contactUuid: $c) { ok } }", ["c": contact])
             #expect(delete["errors"]?[0]?["extensions"]?["code"] == "ENTITY_NOT_FOUND")
             let attribute = try await run(
-                "mutation($c: ID!) { insertUpdateAttributeValue(dataType: \"contact\", dataIdentity: $c, attributeName: \"x\", value: 1, updatedBy: \"b\") { attributeValue { status } } }",
+                "mutation($c: String!) { insertUpdateAttributeValue(dataType: \"contact\", dataIdentity: $c, attributeName: \"x\", value: \"1\", updatedBy: \"b\") { attributeValue { status } } }",
                 ["c": contact])
             #expect(attribute["errors"]?[0]?["extensions"]?["code"] == "FOREIGN_KEY_VIOLATION")
         }
         // Tenant A's data is untouched.
         let owner = await engine.execute(
             GraphQLRequest(
-                query: "query($c: ID!) { contactProfile(contactUuid: $c) { firstName data } }",
+                query: "query($c: String!) { contactProfile(contactUuid: $c) { firstName data } }",
                 variables: ["c": .string(keys.contacts[0])]),
             tenant: Tenant(endpointId: "a"))
         #expect(owner.data?["contactProfile"]?["firstName"] != "Mallory")

@@ -12,6 +12,9 @@ public enum AMEError: Error, Sendable, Equatable {
     case unauthenticated(String)
     case forbidden(String)
     case storeUnavailable
+    /// The server is not set up for what was asked (e.g. uploads without a bucket); the message
+    /// says which settings are missing.
+    case notConfigured(String)
     /// The request ran past `AME_REQUEST_TIMEOUT`; a mutation may still have committed.
     case requestTimeout(seconds: Int)
     /// A bound on the request's size or shape was crossed (each bound has its own code).
@@ -35,6 +38,7 @@ public enum AMEError: Error, Sendable, Equatable {
         case .unauthenticated: "UNAUTHENTICATED"
         case .forbidden: "FORBIDDEN"
         case .storeUnavailable: "STORE_UNAVAILABLE"
+        case .notConfigured: "NOT_CONFIGURED"
         case .requestTimeout: "REQUEST_TIMEOUT"
         case .limitExceeded(let limit, _, _): limit.code
         case .internalError: "INTERNAL"
@@ -46,7 +50,7 @@ public enum AMEError: Error, Sendable, Equatable {
     public var message: String {
         switch self {
         case .parseFailed(let message), .validationFailed(let message), .conflict(let message),
-            .unauthenticated(let message), .forbidden(let message):
+            .unauthenticated(let message), .forbidden(let message), .notConfigured(let message):
             message
         case .badUserInput(let message, _): message
         case .entityNotFound(let type, let key): "\(type) `\(key)` does not exist"

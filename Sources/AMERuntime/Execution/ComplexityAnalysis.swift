@@ -75,7 +75,7 @@ final class ComplexityAnalysis {
             let arguments = try ArgumentCoercion.arguments(of: field.first, variables: collector.variables)
             return arguments["limit"]?.intValue ?? limits.defaultPageSize
         }
-        if parentType == "Query" || parentType == "Mutation" {
+        if parentType == "Query" || parentType == engine.mutationTypeName {
             switch engine.rootFields[field.name] {
             case .get(let entity)?: return (entity.graphQLType, 1)
             case .list(let entity)?: return (entity.graphQL.listType, try limit())
@@ -91,7 +91,7 @@ final class ComplexityAnalysis {
                 guard let target = engine.entitiesByName[relation.target] else { return nil }
                 return relation.kind == .belongsTo ? (target.graphQLType, 1) : (target.graphQL.listType, try limit())
             }
-            if let index = entity.fieldIndex(graphQLName: field.name),
+            if let index = entity.fieldIndex(graphQLName: field.name), entity.fields[index].jsonScalar == nil,
                 case .object(let name, _) = entity.fields[index].type
             {
                 return (name, 1)

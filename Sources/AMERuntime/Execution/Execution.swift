@@ -85,7 +85,7 @@ final class Execution {
         return chosen?.operation == .mutation
     }
 
-    var rootTypeName: String { operation.operation == .mutation ? "Mutation" : "Query" }
+    var rootTypeName: String { operation.operation == .mutation ? engine.mutationTypeName : "Query" }
 
     /// The complexity and depth of the operation, computed before any store call.
     func measure() throws(AMEError) -> (complexity: Int, depth: Int) {
@@ -147,6 +147,11 @@ final class Execution {
             }
             await execute(level)
             await drainLevels()
+            // A non-null root field (a get) that failed is null, and its null makes the whole
+            // `data` null (GraphQL spec §6.4.4).
+            for (slot, field) in fields.enumerated() where engine.nonNullQueryFields.contains(field.name) {
+                if case .json(.null) = root.values[slot] { return nil }
+            }
         }
         return root
     }
@@ -280,30 +285,45 @@ final class Execution {
         case .ping:
             root.values[slot] = .json(.string("pong"))
         case .get(let entity):
-            guard let key = arguments[entity.keyField.graphQLName]?.stringValue, !key.isEmpty else {
-                throw AMEError.badUserInput(
-                    "`\(entity.keyField.graphQLName)` is required", field: entity.keyField.graphQLName)
-            }
-            let tableKey = TableKey(
-                table: engine.registry.physicalTable(entity.table),
-                key: ItemKey(partition: tenant.partitionKey, sort: key)
-            )
-            level.keys.append(tableKey)
+            let lookup = try GetLookup(entity: entity, arguments: arguments)
             let children = try collector.collectChildren(of: field, typeName: entity.graphQLType)
-            level.fills.append { [self] results in
-                if let error = results.batchError { return report(error, path: path, field: field) }
-                guard let item = results.items[tableKey] else {
+            let table = engine.registry.physicalTable(entity.table)
+            let fill = { [self] (item: Item?) in
+                guard let item, lookup.accepts(item) else {
                     // A get names one row: its absence is an error the client should see.
-                    return report(AMEError.entityNotFound(type: entity.name, key: key), path: path, field: field)
+                    return report(
+                        AMEError.entityNotFound(type: entity.name, key: lookup.requested), path: path, field: field)
                 }
                 do {
                     let model = try entity.decode(item)
                     let object = ResultObject()
                     root.values[slot] = .object(object)
-                    pendingWork.append(
-                        EntityWork(entity: entity, fields: children, entries: [Entry(model, object)]))
+                    pendingWork.append(EntityWork(entity: entity, fields: children, entries: [Entry(model, object)]))
                 } catch {
                     report(error, path: path, field: field)
+                }
+            }
+            switch lookup {
+            case .key(let key, _):
+                let tableKey = TableKey(table: table, key: ItemKey(partition: tenant.partitionKey, sort: key))
+                level.keys.append(tableKey)
+                level.fills.append { [self] results in
+                    if let error = results.batchError { return report(error, path: path, field: field) }
+                    fill(results.items[tableKey])
+                }
+            case .unique(_, let index, let value):
+                let request = QueryRequest(
+                    table: table, index: index, partition: .string(tenant.partitionKey),
+                    sortCondition: .equals(.string(value)), limit: 1)
+                let position = level.query { session in
+                    let page = try await session.query(request)
+                    return QueryOutcome(items: page.items, lastEvaluatedKey: nil, total: nil)
+                }
+                level.fills.append { [self] results in
+                    switch results.queries[position] {
+                    case .failure(let error): report(error, path: path, field: field)
+                    case .success(let outcome): fill(outcome.items.first)
+                    }
                 }
             }
         case .list(let entity):
@@ -446,7 +466,11 @@ final class Execution {
             }
             if let index = entity.fieldIndex(graphQLName: field.name) {
                 let definition = entity.fields[index]
-                if case .object(let typeName, let objectFields) = definition.type {
+                if let style = definition.jsonScalar {
+                    for entry in work.entries {
+                        entry.object.values[slot] = .json(JSONKeyCase.answer(entry.model.fieldValue(index), style))
+                    }
+                } else if case .object(let typeName, let objectFields) = definition.type {
                     let children: [CollectedField]
                     do {
                         children = try collector.collectChildren(of: field, typeName: typeName)
@@ -483,7 +507,7 @@ final class Execution {
                         guard let item = results.items[tableKey], case .map(let values)? = item["values"] else {
                             continue
                         }
-                        object.values[slot] = .json(ItemValue.map(values).json)
+                        object.values[slot] = .json(JSONKeyCase.answer(ItemValue.map(values).json, entity.dataKeys))
                     }
                 }
                 continue

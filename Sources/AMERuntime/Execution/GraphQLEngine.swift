@@ -44,8 +44,10 @@ public struct ExecutionCost: Sendable, Equatable {
 /// The result of one request.
 public struct GraphQLResponse: Sendable {
     /// The executed result, written straight into ``body``; `nil` when the request failed before
-    /// execution (parse, validation, limits).
+    /// execution (parse, validation, limits), or when a non-null root field failed.
     let tree: ResultObject?
+    /// Whether execution began: `data` is then present in the body, `null` when ``tree`` is `nil`.
+    var executed = false
     /// The data as a JSON value (built on each access: servers use ``body``).
     public var data: JSONValue? { tree?.json }
     public var errors: [GraphQLErrorPayload]
@@ -61,7 +63,7 @@ public struct GraphQLResponse: Sendable {
     public var json: JSONValue {
         var object = JSONObject()
         if !errors.isEmpty { object["errors"] = .array(errors.map(\.json)) }
-        if let data { object["data"] = data } else if errors.isEmpty { object["data"] = .null }
+        if let data { object["data"] = data } else if errors.isEmpty || executed { object["data"] = .null }
         object["extensions"] = ["cost": cost.json]
         return .object(object)
     }
@@ -82,7 +84,7 @@ public struct GraphQLResponse: Sendable {
             writer.writeRaw(":")
             writer.write(tree)
             writer.writeRaw(",")
-        } else if errors.isEmpty {
+        } else if errors.isEmpty || executed {
             writer.writeRaw("\"data\":null,")
         }
         writer.write(string: "extensions")
@@ -93,7 +95,7 @@ public struct GraphQLResponse: Sendable {
     }
 
     /// Whether the request failed before execution began (HTTP 400 in GraphQL over HTTP).
-    public var isRequestError: Bool { data == nil && !errors.isEmpty }
+    public var isRequestError: Bool { !executed && tree == nil && !errors.isEmpty }
 }
 
 /// A tenant's own complexity and depth limits (`AME_TENANT_LIMITS`).
@@ -190,6 +192,12 @@ public final class GraphQLEngine: Sendable {
     let rootFields: [String: RootField]
     let entitiesByName: [String: EntityDefinition]
     let entitiesByType: [String: EntityDefinition]
+    /// The name of the root mutation type (`mutation_type` in `schema/ame.yaml`).
+    let mutationTypeName: String
+    /// Root query fields whose type is non-null (gets): a failure of one makes `data` null.
+    let nonNullQueryFields: Set<String>
+    /// Signs the URLs of `presignedUploadUrl`; `nil` when uploads are not configured.
+    public let uploadSigner: (any UploadURLSigning)?
     let clock: @Sendable () -> Timestamp
     /// Makes the keys of inserted rows (`generated: uuid`).
     let keys: KeyGenerator
@@ -219,10 +227,12 @@ public final class GraphQLEngine: Sendable {
         registry: SchemaRegistry, store: any Store, limits: QueryLimits = QueryLimits(),
         tenantLimits: [String: TenantLimits] = [:],
         clock: @escaping @Sendable () -> Timestamp = Timestamp.now, keys: KeyGenerator = .random,
-        pageTokens: PageTokenSigner = .random(), cache: HybridCache? = nil, introspection: Bool = true
+        pageTokens: PageTokenSigner = .random(), cache: HybridCache? = nil, introspection: Bool = true,
+        uploadSigner: (any UploadURLSigning)? = nil
     ) throws {
         self.cache = cache
         introspectionEnabled = introspection
+        self.uploadSigner = uploadSigner
         self.pageTokens = pageTokens
         documents = DocumentCache(capacity: limits.documentCacheSize)
         self.registry = registry
@@ -233,6 +243,9 @@ public final class GraphQLEngine: Sendable {
         self.clock = clock
         schema = try buildSchema(source: registry.sdl)
         self.introspection = Introspection(schema: schema, sdl: registry.sdl)
+        mutationTypeName = schema.mutationType?.name ?? "Mutation"
+        let queryFields = try schema.queryType?.fields() ?? [:]
+        nonNullQueryFields = Set(queryFields.compactMap { $0.value.type is GraphQLNonNull ? $0.key : nil })
         var roots: [String: RootField] = ["ping": .ping]
         for root in SystemRoot.allCases { roots[root.rawValue] = .system(root) }
         var byName: [String: EntityDefinition] = [:]
@@ -336,6 +349,7 @@ public final class GraphQLEngine: Sendable {
             await execution.run()
         }
         var result = response(data: data, errors: execution.errors)
+        result.executed = true
         result.operationName = execution.operation.name?.value
         return result
     }

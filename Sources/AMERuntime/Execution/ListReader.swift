@@ -11,6 +11,8 @@ struct ListReader: Sendable {
     let filters: [(attribute: String, value: ItemValue)]
     /// `<field>Contains` filters: the field's text contains the value.
     let containing: [(attribute: String, text: String)]
+    /// The entity's declared filters (`filters:` in the YAML) that the request gives.
+    let declared: [DeclaredFilter]
     let limit: Int
     let pageNumber: Int?
     let startKey: Item?
@@ -28,7 +30,11 @@ struct ListReader: Sendable {
             throw AMEError.badUserInput("`limit` must be between 1 and \(engine.limits.maxPageSize)", field: "limit")
         }
         var equalities: [(FieldDefinition, ItemValue)] = []
-        for field in entity.fields {
+        for field in entity.fields where !field.isImplicit {
+            switch field.type {
+            case .string, .int, .float, .boolean: break
+            case .json, .list, .object: continue  // no equality argument (a declared filter may share the name)
+            }
             guard let argument = arguments[field.graphQLName], !argument.isNull else { continue }
             equalities.append((field, try WritePath.storedValue(argument, type: field.type, field: field.graphQLName)))
         }
@@ -51,10 +57,17 @@ struct ListReader: Sendable {
             containing.append((field.attribute, text))
         }
         self.containing = containing
+        var declared: [DeclaredFilter] = []
+        for filter in entity.filters {
+            guard let argument = arguments[filter.argument], !argument.isNull else { continue }
+            declared.append(try DeclaredFilter(filter, argument))
+        }
+        self.declared = declared
         tokenScope =
             "list:\(entity.name)"
             + equalities.map { "|\($0.0.attribute)=\(AttributeText.of($0.1))" }.sorted().joined()
             + containing.map { "|\($0.0)~\($0.1)" }.sorted().joined()
+            + declared.map(\.scope).sorted().joined()
         if let token = arguments["nextToken"]?.stringValue {
             startKey = try engine.pageTokens.decode(token, tenant: tenant, scope: tokenScope)
             pageNumber = nil
@@ -72,9 +85,10 @@ struct ListReader: Sendable {
                 guard case .string(let text)? = item[filter.attribute] else { return false }
                 return text.contains(filter.text)
             }
+            && declared.allSatisfy { $0.matches(item) }
     }
 
-    private var filtersWhileReading: Bool { !filters.isEmpty || !containing.isEmpty }
+    private var filtersWhileReading: Bool { !filters.isEmpty || !containing.isEmpty || !declared.isEmpty }
 
     private func key(of item: Item) -> Item { definition.key(of: item, index: index) }
 
@@ -136,6 +150,60 @@ struct ListReader: Sendable {
             cursor = result.lastEvaluatedKey
         } while cursor != nil
         return total
+    }
+}
+
+/// A declared list filter with the value a request gives it.
+struct DeclaredFilter: Sendable {
+    let definition: ListFilterDefinition
+    let values: [ItemValue]
+
+    init(_ definition: ListFilterDefinition, _ argument: JSONValue) throws(AMEError) {
+        self.definition = definition
+        let elements =
+            definition.match == .oneOf ? (argument.arrayValue.isEmpty ? [argument] : argument.arrayValue) : [argument]
+        var values: [ItemValue] = []
+        for element in elements {
+            switch element {
+            case .string(let text): values.append(.string(text))
+            case .int(let number): values.append(.number(String(number)))
+            case .double(let number): values.append(ItemValue.number(number))
+            case .bool(let flag): values.append(.bool(flag))
+            default:
+                throw AMEError.badUserInput(
+                    "`\(definition.argument)` must be \(definition.match == .oneOf ? "a list of scalars" : "a scalar")",
+                    field: definition.argument)
+            }
+        }
+        self.values = values
+    }
+
+    var scope: String {
+        "|\(definition.argument):" + values.map(AttributeText.of).joined(separator: ",")
+    }
+
+    func matches(_ item: Item) -> Bool {
+        let stored = item[definition.attribute]
+        switch definition.match {
+        case .equals, .oneOf:
+            return values.contains { WritePath.sameValue(stored, $0) }
+        case .member:
+            guard case .list(let elements)? = stored else { return false }
+            return values.allSatisfy { wanted in elements.contains { WritePath.sameValue($0, wanted) } }
+        case .contains:
+            guard case .string(let text)? = values.first else { return false }
+            return Self.contains(stored, text)
+        }
+    }
+
+    /// Whether a string, or any string inside a map or list, contains `text`.
+    private static func contains(_ value: ItemValue?, _ text: String) -> Bool {
+        switch value {
+        case .string(let stored)?: stored.contains(text)
+        case .map(let map)?: map.values.contains { contains($0, text) }
+        case .list(let elements)?: elements.contains { contains($0, text) }
+        default: false
+        }
     }
 }
 

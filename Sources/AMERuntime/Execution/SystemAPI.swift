@@ -1,17 +1,22 @@
+import Foundation
+
 /// The runtime's own API over its tables, present in every schema: versions of dynamic
-/// attributes (`attributeValue…`) and the audit trail (`activityHistory…`).
+/// attributes (`attributeValue…`), the audit trail (`activityHistory…`) and presigned uploads,
+/// with the original API's arguments.
 enum SystemRoot: String, CaseIterable {
     case attributeValue
     case attributeValueList
     case activityHistory
     case activityHistoryList
+    case presignedUploadUrl
     case insertUpdateAttributeValue
     case deleteAttributeValue
     case insertActivityHistory
+    case deleteActivityHistory
 
     var isMutation: Bool {
         switch self {
-        case .insertUpdateAttributeValue, .deleteAttributeValue, .insertActivityHistory: true
+        case .insertUpdateAttributeValue, .deleteAttributeValue, .insertActivityHistory, .deleteActivityHistory: true
         default: false
         }
     }
@@ -23,9 +28,11 @@ enum SystemRoot: String, CaseIterable {
         case .attributeValueList: ("AttributeValueListType", limit)
         case .activityHistory: ("ActivityHistoryType", 1)
         case .activityHistoryList: ("ActivityHistoryListType", limit)
+        case .presignedUploadUrl: ("PresignedUploadUrlType", 1)
         case .insertUpdateAttributeValue: ("InsertUpdateAttributeValue", 1)
         case .deleteAttributeValue: ("DeleteAttributeValue", 1)
         case .insertActivityHistory: ("InsertActivityHistory", 1)
+        case .deleteActivityHistory: ("DeleteActivityHistory", 1)
         }
     }
 }
@@ -43,21 +50,23 @@ extension SystemRoot {
     }
 }
 
-/// Stored items of the runtime's tables as GraphQL values.
+/// Stored items of the runtime's tables as GraphQL values, in the original API's scalars.
 enum SystemRecords {
     static func attributeValue(_ item: Item) -> JSONValue {
         .object(
             JSONObject([
-                ("valueVersionUuid", item["value_version_uuid"]?.json ?? .null),
                 ("dataTypeAttributeName", item["data_type_attribute_name"]?.json ?? .null),
-                ("dataType", item["data_type"]?.json ?? .null),
-                ("attributeName", item["attribute_name"]?.json ?? .null),
+                ("valueVersionUuid", item["value_version_uuid"]?.json ?? .null),
                 ("dataIdentity", item["data_identity"]?.json ?? .null),
-                ("value", item["value"]?.json ?? .null),
+                ("partitionKey", item[tenantAttribute]?.json ?? .null),
+                ("value", item["value"].map(valueText) ?? .null),
                 ("status", item["status"]?.json ?? .null),
                 ("updatedBy", item["updated_by"]?.json ?? .null),
-                ("createdAt", item["created_at"]?.json ?? .null),
-                ("updatedAt", item["updated_at"]?.json ?? .null),
+                ("updatedAt", dateTime(item["updated_at"])),
+                ("createdAt", dateTime(item["created_at"])),
+                ("dataType", item["data_type"]?.json ?? .null),
+                ("attributeName", item["attribute_name"]?.json ?? .null),
+                ("jsonValue", item["value"]?.json ?? .null),
             ]))
     }
 
@@ -65,12 +74,38 @@ enum SystemRecords {
         .object(
             JSONObject([
                 ("id", item["id"]?.json ?? .null),
-                ("type", item["type"]?.json ?? .null),
-                ("timestamp", item["timestamp"]?.json ?? .null),
+                ("timestamp", seconds(item["timestamp"]).map { .string(String($0)) } ?? .null),
                 ("log", item["log"]?.json ?? .null),
-                ("dataDiff", item["data_diff"]?.json ?? .null),
+                ("dataDiff", JSONKeyCase.camelCased(item["data_diff"]?.json ?? .null)),
+                ("type", item["type"]?.json ?? .null),
                 ("updatedBy", item["updated_by"]?.json ?? .null),
+                ("updatedAt", dateTime(item["updated_at"] ?? item["timestamp"])),
             ]))
+    }
+
+    /// A record's time in whole seconds: a stored number (the original's layout) or ISO 8601 text.
+    static func seconds(_ value: ItemValue?) -> Int64? {
+        switch value {
+        case .number(let text)?: Int64(text) ?? Double(text).map { Int64($0.rounded(.down)) }
+        case .string(let text)?: DateTimeText.secondsSince1970(text)
+        default: nil
+        }
+    }
+
+    /// `AttributeValueType.value` is a String: a string as it is, other values as JSON text.
+    static func valueText(_ value: ItemValue) -> JSONValue {
+        switch value {
+        case .null: .null
+        case .string(let text): .string(text)
+        case .number(let text): .string(text)
+        case .bool(let flag): .string(flag ? "true" : "false")
+        default: .string(value.json.jsonText)
+        }
+    }
+
+    private static func dateTime(_ value: ItemValue?) -> JSONValue {
+        guard case .string(let text)? = value else { return .null }
+        return .string(DateTimeText.answer(text))
     }
 }
 
@@ -79,8 +114,12 @@ extension Execution {
     func resolveSystemField(_ root: SystemRoot, _ field: CollectedField, into object: ResultObject, slot: Int) async {
         do {
             let arguments = try ArgumentCoercion.arguments(of: field.first, variables: variables)
-            let value = try await resolveSystem(root, arguments)
-            object.values[slot] = try select(value, field: field, typeName: root.childType(limit: 1).0)
+            let typeName = root.childType(limit: 1).0
+            let wantsTotal = try collector.collectChildren(of: field, typeName: typeName).contains {
+                $0.name == "total"
+            }
+            let value = try await resolveSystem(root, arguments, wantsTotal: wantsTotal)
+            object.values[slot] = try select(value, field: field, typeName: typeName)
         } catch {
             report(error, path: [.string(field.responseKey)], field: field)
         }
@@ -113,8 +152,37 @@ extension Execution {
         }
     }
 
+    /// The data type and attribute an `attributeValue…` field names: `dataTypeAttributeName`
+    /// (`contact-department`, split at its first `-`: data types have none), or `dataType` and
+    /// `attributeName`. Giving both forms is accepted when they agree.
+    private func attributeName(_ arguments: [String: JSONValue]) throws(AMEError) -> (String?, String?) {
+        var dataType = arguments["dataType"]?.stringValue
+        var attribute = arguments["attributeName"]?.stringValue
+        if let combined = arguments["dataTypeAttributeName"]?.stringValue {
+            guard let dash = combined.firstIndex(of: "-"), dash != combined.startIndex,
+                combined.index(after: dash) != combined.endIndex
+            else {
+                throw AMEError.badUserInput(
+                    "`dataTypeAttributeName` must be `<dataType>-<attributeName>`, e.g. `contact-department`",
+                    field: "dataTypeAttributeName")
+            }
+            let (givenType, givenAttribute) = (
+                String(combined[..<dash]), String(combined[combined.index(after: dash)...])
+            )
+            guard dataType.map({ $0 == givenType }) ?? true, attribute.map({ $0 == givenAttribute }) ?? true else {
+                throw AMEError.badUserInput(
+                    "`dataTypeAttributeName` disagrees with `dataType`/`attributeName`; give one form",
+                    field: "dataTypeAttributeName")
+            }
+            (dataType, attribute) = (givenType, givenAttribute)
+        }
+        return (dataType, attribute)
+    }
+
     /// Resolves a system root field to its JSON value (queries and mutations alike).
-    func resolveSystem(_ root: SystemRoot, _ arguments: [String: JSONValue]) async throws -> JSONValue {
+    func resolveSystem(
+        _ root: SystemRoot, _ arguments: [String: JSONValue], wantsTotal: Bool = false
+    ) async throws -> JSONValue {
         let writer = WritePath(engine: engine, tenant: tenant, session: session)
         let values = engine.registry.physicalTable(RuntimeTables.attributeValues)
         let history = engine.registry.physicalTable(RuntimeTables.activityHistory)
@@ -129,88 +197,214 @@ extension Execution {
         guard limit > 0, limit <= engine.limits.maxPageSize else {
             throw AMEError.badUserInput("`limit` must be between 1 and \(engine.limits.maxPageSize)", field: "limit")
         }
+        /// The records of `id` in the second `timestamp` (the original's key of a record).
+        func records(id: String, timestamp: Int) async throws -> [Item] {
+            let prefix = "\(id)#\(DateTimeText.secondPrefix(secondsSince1970: Int64(timestamp)))"
+            let page = try await session.query(
+                QueryRequest(table: history, partition: partition, sortCondition: .beginsWith(prefix)))
+            return page.items.filter { SystemRecords.seconds($0["timestamp"]) == Int64(timestamp) }
+        }
         switch root {
         case .attributeValue:
-            let version = try await writer.findVersion(try string("valueVersionUuid"))
-            return version.map(SystemRecords.attributeValue) ?? .null
+            let version = try string("valueVersionUuid")
+            let (dataType, attribute) = try attributeName(arguments)
+            guard let item = try await writer.findVersion(version),
+                dataType.map({ item["data_type"]?.stringValue == $0 }) ?? true,
+                attribute.map({ item["attribute_name"]?.stringValue == $0 }) ?? true
+            else { throw AMEError.entityNotFound(type: "AttributeValue", key: version) }
+            return SystemRecords.attributeValue(item)
         case .attributeValueList:
-            let dataType = try string("dataType")
-            let identity = try string("dataIdentity")
-            var prefix = "V#\(dataType)#\(identity)#"
-            if let attribute = arguments["attributeName"]?.stringValue { prefix += attribute + "#" }
-            let status = arguments["status"]?.stringValue
-            let scope = "attributeValues:\(prefix)|\(status ?? "")"
+            let (dataType, attribute) = try attributeName(arguments)
+            let identity = arguments["dataIdentity"]?.stringValue
+            // The longest key prefix the arguments fix; what they leave open is filtered while reading.
+            var prefix = "V#"
+            if let dataType {
+                prefix += dataType + "#"
+                if let identity {
+                    prefix += identity + "#"
+                    if let attribute { prefix += attribute + "#" }
+                }
+            }
+            let value = arguments["value"]?.stringValue
+            var statuses = arguments["statuses"]?.arrayValue.compactMap(\.stringValue)
+            if let status = arguments["status"]?.stringValue { statuses = (statuses ?? []) + [status] }
+            let wanted = statuses
+            let scope =
+                "attributeValues:\(prefix)|\(identity ?? "")|\(attribute ?? "")|\(value ?? "")|\((wanted ?? []).sorted().joined(separator: ","))"
             return try await page(
                 QueryRequest(table: values, partition: partition, sortCondition: .beginsWith(prefix)),
                 limit: limit, scope: scope, listField: "attributeValueList", arguments: arguments,
-                matches: { status == nil || $0["status"]?.stringValue == status }, record: SystemRecords.attributeValue)
+                wantsTotal: wantsTotal,
+                matches: { item in
+                    (identity.map { item["data_identity"]?.stringValue == $0 } ?? true)
+                        && (attribute.map { item["attribute_name"]?.stringValue == $0 } ?? true)
+                        && (value.map { SystemRecords.valueText(item["value"] ?? .null).stringValue == $0 } ?? true)
+                        && (wanted.map { $0.contains(item["status"]?.stringValue ?? "") } ?? true)
+                }, record: SystemRecords.attributeValue)
         case .activityHistory:
-            let prefix = "\(try string("id"))#\(try string("timestamp"))#"
-            let page = try await session.query(
-                QueryRequest(table: history, partition: partition, sortCondition: .beginsWith(prefix), limit: 1))
-            return page.items.first.map(SystemRecords.activityHistory) ?? .null
+            let id = try string("id")
+            guard let timestamp = arguments["timestamp"]?.intValue else {
+                throw AMEError.badUserInput("`timestamp` is required", field: "timestamp")
+            }
+            guard let item = try await records(id: id, timestamp: timestamp).first else {
+                throw AMEError.entityNotFound(type: "ActivityHistory", key: "\(id) at \(timestamp)")
+            }
+            return SystemRecords.activityHistory(item)
         case .activityHistoryList:
             let from = arguments["from"]?.stringValue ?? ""
             let to = (arguments["to"]?.stringValue ?? "9999") + "\u{10FFFF}"
+            // `type` and `activityType` name one type, `activityTypes` several: a record matches any.
+            var types = arguments["activityTypes"]?.arrayValue.compactMap(\.stringValue) ?? []
+            for name in ["type", "activityType"] {
+                if let type = arguments[name]?.stringValue { types.append(type) }
+            }
+            let typeSet = Set(types)
+            let log = arguments["log"]?.stringValue
             let request: QueryRequest
-            var matches: @Sendable (Item) -> Bool = { _ in true }
-            if let id = arguments["id"]?.stringValue {
+            let id = arguments["id"]?.stringValue
+            if let id {
                 request = QueryRequest(
                     table: history, partition: partition,
                     sortCondition: .between(.string("\(id)#\(from)"), .string("\(id)#\(to)")))
-                if let type = arguments["type"]?.stringValue { matches = { $0["type"]?.stringValue == type } }
-            } else if let type = arguments["type"]?.stringValue {
+            } else if typeSet.count == 1, let type = typeSet.first {
                 request = QueryRequest(
                     table: history, index: "type-index", partition: partition,
                     sortCondition: .between(.string("\(type)#\(from)"), .string("\(type)#\(to)")))
             } else {
                 request = QueryRequest(table: history, partition: partition)
-                matches = { item in
-                    guard let time = item["timestamp"]?.stringValue else { return false }
-                    return time >= from && time <= to
-                }
             }
             let scope =
-                "activityHistory:\(arguments["id"]?.stringValue ?? "")|\(arguments["type"]?.stringValue ?? "")|\(from)|\(to)"
+                "activityHistory:\(id ?? "")|\(typeSet.sorted().joined(separator: ","))|\(log ?? "")|\(from)|\(to)"
             return try await page(
                 request, limit: limit, scope: scope, listField: "activityHistoryList", arguments: arguments,
-                matches: matches, record: SystemRecords.activityHistory)
+                wantsTotal: wantsTotal,
+                matches: { item in
+                    guard let time = item["timestamp"]?.stringValue ?? item["updated_at"]?.stringValue else {
+                        return false
+                    }
+                    return time >= from && time <= to
+                        && (typeSet.isEmpty || typeSet.contains(item["type"]?.stringValue ?? ""))
+                        && (log.map { (item["log"]?.stringValue ?? "").contains($0) } ?? true)
+                }, record: SystemRecords.activityHistory)
+        case .presignedUploadUrl:
+            let objectKey = try string("objectKey")
+            guard objectKey.utf8.count <= Self.maxObjectKeyBytes else {
+                throw AMEError.badUserInput(
+                    "`objectKey` is \(objectKey.utf8.count) bytes; S3 keys are at most \(Self.maxObjectKeyBytes)",
+                    field: "objectKey")
+            }
+            guard let signer = engine.uploadSigner else {
+                throw AMEError.notConfigured(
+                    "presigned uploads are not configured on this server: no upload bucket is set (see docs/OPERATIONS.md)"
+                )
+            }
+            let upload = try signer.presignedUpload(objectKey: objectKey, tenant: tenant, now: Date())
+            return [
+                "url": .string(upload.url), "objectKey": .string(upload.objectKey),
+                "expiration": .int(upload.expiration),
+            ]
         case .insertUpdateAttributeValue:
+            let identity = try string("dataIdentity")
+            let (dataType, attribute) = try attributeName(arguments)
+            guard let dataType, let attribute else {
+                throw AMEError.badUserInput(
+                    "`dataTypeAttributeName` (or `dataType` and `attributeName`) is required",
+                    field: "dataTypeAttributeName")
+            }
+            if arguments["status"]?.stringValue == "inactive" {
+                throw AMEError.badUserInput(
+                    "a written value becomes the active version; to retire a version, delete it with `deleteAttributeValue`",
+                    field: "status")
+            }
+            var value = arguments["value"].flatMap { $0.isNull ? nil : $0 } ?? arguments["jsonValue"]
+            if let version = arguments["valueVersionUuid"]?.stringValue {
+                // Naming an existing version (re)activates it, or replaces its value when one is given.
+                guard let item = try await writer.findVersion(version), item["data_type"]?.stringValue == dataType,
+                    item["data_identity"]?.stringValue == identity, item["attribute_name"]?.stringValue == attribute
+                else { throw AMEError.entityNotFound(type: "AttributeValue", key: version) }
+                if value == nil { value = item["value"]?.json }
+            }
+            guard let value else {
+                throw AMEError.badUserInput("`value` is required", field: "value")
+            }
             let item = try await writer.upsertAttribute(
-                dataType: try string("dataType"), identity: try string("dataIdentity"),
-                attribute: try string("attributeName"), value: arguments["value"] ?? .null,
+                dataType: dataType, identity: identity, attribute: attribute, value: value,
                 updatedBy: try string("updatedBy"))
             return ["attributeValue": item.map(SystemRecords.attributeValue) ?? .null]
         case .deleteAttributeValue:
+            let version = try string("valueVersionUuid")
+            let (dataType, attribute) = try attributeName(arguments)
+            if dataType != nil || attribute != nil {
+                guard let item = try await writer.findVersion(version),
+                    dataType.map({ item["data_type"]?.stringValue == $0 }) ?? true,
+                    attribute.map({ item["attribute_name"]?.stringValue == $0 }) ?? true
+                else { throw AMEError.entityNotFound(type: "AttributeValue", key: version) }
+            }
             try await writer.deleteAttributeVersion(
-                try string("valueVersionUuid"), updatedBy: arguments["updatedBy"]?.stringValue ?? "unknown")
+                version, updatedBy: arguments["updatedBy"]?.stringValue ?? "unknown")
             return ["ok": true]
         case .insertActivityHistory:
             let item = try await writer.insertHistory(
-                id: try string("id"), type: try string("type"), log: arguments["log"]?.stringValue ?? "",
+                id: try string("id"), type: arguments["type"]?.stringValue, log: arguments["log"]?.stringValue ?? "",
                 diff: arguments["dataDiff"] ?? .null, updatedBy: try string("updatedBy"))
             return ["activityHistory": SystemRecords.activityHistory(item)]
+        case .deleteActivityHistory:
+            let id = try string("id")
+            guard let timestamp = arguments["timestamp"]?.intValue else {
+                throw AMEError.badUserInput("`timestamp` is required", field: "timestamp")
+            }
+            let found = try await records(id: id, timestamp: timestamp)
+            guard !found.isEmpty else {
+                throw AMEError.entityNotFound(type: "ActivityHistory", key: "\(id) at \(timestamp)")
+            }
+            try await writer.deleteHistory(found)
+            return ["ok": true]
         }
     }
 
-    /// One page of a system list, read until full (filters apply while reading).
+    /// S3's limit on an object key.
+    static let maxObjectKeyBytes = 1024
+
+    /// One page of a system list, read until full (filters apply while reading): by `nextToken`,
+    /// or by `pageNumber` (the matches from `(pageNumber − 1) × limit + 1` on). `total` counts
+    /// every match, and is computed (reading to the end) only when selected.
     private func page(
         _ request: QueryRequest, limit: Int, scope: String, listField: String, arguments: [String: JSONValue],
-        matches: @Sendable (Item) -> Bool, record: (Item) -> JSONValue
+        wantsTotal: Bool, matches: @Sendable (Item) -> Bool, record: (Item) -> JSONValue
     ) async throws -> JSONValue {
         var request = request
+        var pageNumber: Int?
+        var skip = 0
         if let token = arguments["nextToken"]?.stringValue {
             request.exclusiveStartKey = try engine.pageTokens.decode(token, tenant: tenant, scope: scope)
+        } else {
+            let number = arguments["pageNumber"]?.intValue ?? 1
+            guard number >= 1 else {
+                throw AMEError.badUserInput("`pageNumber` must be 1 or more", field: "pageNumber")
+            }
+            let product = (number - 1).multipliedReportingOverflow(by: limit)
+            guard !product.overflow else {
+                throw AMEError.badUserInput("`pageNumber` × `limit` is too large", field: "pageNumber")
+            }
+            pageNumber = number
+            skip = product.partialValue
         }
         var items: [Item] = []
         var lastKey: Item?
+        var total = 0
         let table = engine.registry.tableDefinitions.first { $0.name == request.table }
         reading: while true {
             request.limit = StoreLimits.queryPageItems
             let page = try await session.query(request)
             for item in page.items where matches(item) {
+                total += 1
+                if skip > 0 {
+                    skip -= 1
+                    continue
+                }
                 if items.count == limit {
-                    lastKey = table?.key(of: items[items.count - 1], index: request.index) ?? [:]
+                    if lastKey == nil { lastKey = table?.key(of: items[items.count - 1], index: request.index) ?? [:] }
+                    if wantsTotal { continue }
                     break reading
                 }
                 items.append(item)
@@ -221,8 +415,10 @@ extension Execution {
         let token = lastKey.map { engine.pageTokens.encode($0, tenant: tenant, scope: scope) }
         return .object(
             JSONObject([
-                (listField, .array(items.map(record))), ("pageSize", .int(limit)), ("pageNumber", .null),
-                ("total", .null), ("nextToken", token.map(JSONValue.string) ?? .null),
+                (listField, .array(items.map(record))), ("pageSize", .int(limit)),
+                ("pageNumber", pageNumber.map(JSONValue.int) ?? .null),
+                ("total", wantsTotal && pageNumber != nil ? .int(total) : .null),
+                ("nextToken", token.map(JSONValue.string) ?? .null),
             ]))
     }
 }

@@ -77,6 +77,15 @@ struct VariableCoercion {
             return value
         case "JSON":
             return value
+        case "JSONCamelCase":
+            // Keys of a value given in a variable are stored in snake_case (a literal is not).
+            return JSONKeyCase.snakeCased(value)
+        case "Decimal":
+            switch value {
+            case .string(let text) where DecimalText.isDigits(text): return value
+            case .int(let number): return .string(String(number))
+            default: throw Self.error(path, "must be a decimal number (a string of digits or an integer)")
+            }
         default:
             guard let type = schema.getType(name: name) as? GraphQLInputObjectType else { return value }
             guard case .object(let object) = value else { throw Self.error(path, "must be an object of type \(name)") }
@@ -98,5 +107,16 @@ struct VariableCoercion {
     private static func error(_ path: String, _ problem: String) -> AMEError {
         let variable = String(path.prefix { $0 != "." && $0 != "[" })
         return AMEError.badUserInput("variable `$\(path)` \(problem)", field: variable)
+    }
+}
+
+/// The `Decimal` scalar's text: an optional `-`, digits, and an optional fraction.
+enum DecimalText {
+    static func isDigits(_ text: String) -> Bool {
+        var rest = Substring(text)
+        if rest.first == "-" { rest = rest.dropFirst() }
+        let parts = rest.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count) else { return false }
+        return parts.allSatisfy { !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } }
     }
 }

@@ -142,12 +142,35 @@ extension WritePath {
     }
 
     /// Records an audit event by hand (`insertActivityHistory`), as the original API allows.
-    func insertHistory(id: String, type: String, log: String, diff: JSONValue, updatedBy: String) async throws -> Item {
+    /// A record without a `type` is kept out of the type index.
+    func insertHistory(id: String, type: String?, log: String, diff: JSONValue, updatedBy: String) async throws -> Item
+    {
         var diffMap: [String: ItemValue] = [:]
         if case .map(let map) = ItemValue(json: diff) { diffMap = map }
-        let record = history(type: type, id: id, log: log, diff: diffMap, updatedBy: updatedBy)
-        try await session.transactWrite([record])
-        guard case .put(_, let item, _) = record else { return [:] }
+        guard
+            case .put(let table, var item, let condition) = history(
+                type: type ?? "", id: id, log: log, diff: diffMap, updatedBy: updatedBy)
+        else { return [:] }
+        if type == nil {
+            item["type"] = nil
+            item["type_timestamp"] = nil
+        }
+        try await session.transactWrite([.put(table: table, item: item, condition: condition)])
         return item
+    }
+
+    /// Deletes audit records (`deleteActivityHistory`), in one transaction.
+    func deleteHistory(_ records: [Item]) async throws {
+        let table = registry.physicalTable(RuntimeTables.activityHistory)
+        var actions: [WriteAction] = []
+        for record in records {
+            guard let sort = record[RuntimeTables.activityHistoryKey]?.stringValue else { continue }
+            actions.append(
+                .delete(table: table, key: ItemKey(partition: tenant.partitionKey, sort: sort), condition: nil))
+        }
+        for start in stride(from: 0, to: actions.count, by: StoreLimits.transactionActions) {
+            try await session.transactWrite(
+                Array(actions[start..<min(actions.count, start + StoreLimits.transactionActions)]))
+        }
     }
 }

@@ -18,6 +18,7 @@ struct WritePath {
         guard let updatedBy = arguments["updatedBy"]?.stringValue, !updatedBy.isEmpty else {
             throw AMEError.badUserInput("`updatedBy` is required", field: "updatedBy")
         }
+        try checkTenantArguments(entity, arguments: arguments)
         let key: String
         let keyGiven: Bool
         if let given = arguments[keyField.graphQLName], !given.isNull {
@@ -69,6 +70,21 @@ struct WritePath {
             }
         }
         throw AMEError.conflict("`\(entity.name)` `\(key)` is being changed by many requests at once; retry")
+    }
+
+    /// A tenant named in the arguments (`tenant_arguments`) must be the request's own: the tenant
+    /// always comes from the credential, and an argument can only confirm it.
+    private func checkTenantArguments(_ entity: EntityDefinition, arguments: [String: JSONValue]) throws {
+        for attribute in entity.tenantArguments {
+            guard let field = AuditFields.fieldDefinitions.first(where: { $0.attribute == attribute }),
+                let given = arguments[field.graphQLName], !given.isNull
+            else { continue }
+            let own = attribute == "part_id" ? tenant.partId : tenant.endpointId
+            guard given.stringValue == own else {
+                throw AMEError.forbidden(
+                    "`\(field.graphQLName)` names another tenant than the credential's; leave it out or give your own")
+            }
+        }
     }
 
     /// The entity's new item, its version guard, foreign key checks and uniqueness guards.
@@ -446,7 +462,9 @@ struct WritePath {
             guard case .object(let object) = value else { throw wrong("an object") }
             var map: [String: ItemValue] = [:]
             for (name, fieldValue) in object.pairs {
-                guard let definition = fields.first(where: { $0.graphQLName == name }) else {
+                // Keys are accepted in GraphQL (camelCase) or stored (snake_case) spelling: a
+                // `JSONCamelCase` value from a variable arrives in snake_case.
+                guard let definition = fields.first(where: { $0.graphQLName == name || $0.attribute == name }) else {
                     throw AMEError.badUserInput("`\(field).\(name)` is not a field of the input", field: field)
                 }
                 if !fieldValue.isNull {

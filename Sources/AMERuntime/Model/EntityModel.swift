@@ -30,12 +30,22 @@ public struct EntityDefinition: Sendable {
     public var relations: [RelationDefinition]
     /// The data type of `data`, when the entity has versioned dynamic attributes.
     public var dataType: String?
+    /// How `data`'s keys are answered and read from variables.
+    public var dataKeys: JSONKeyStyle
+    /// The arguments of the get root field.
+    public var get: GetDefinition
+    /// Declared list filters (beyond the equality and `…Contains` arguments of every list).
+    public var filters: [ListFilterDefinition]
+    /// Tenant attributes (`endpoint_id`, `part_id`) the upsert accepts; each must equal the tenant's.
+    public var tenantArguments: [String]
     /// Decodes an item into this entity's model.
     public var decode: @Sendable (Item) throws(ItemDecodingError) -> any EntityModel
 
     public init(
         name: String, graphQL: GraphQLNames, table: String, keyAttribute: String,
         fields: [FieldDefinition], indexes: [IndexDefinition], relations: [RelationDefinition], dataType: String?,
+        dataKeys: JSONKeyStyle = .asStored, get: GetDefinition = .key, filters: [ListFilterDefinition] = [],
+        tenantArguments: [String] = [],
         decode: @escaping @Sendable (Item) throws(ItemDecodingError) -> any EntityModel
     ) {
         self.name = name
@@ -46,7 +56,16 @@ public struct EntityDefinition: Sendable {
         self.indexes = indexes
         self.relations = relations
         self.dataType = dataType
+        self.dataKeys = dataKeys
+        self.get = get
+        self.filters = filters
+        self.tenantArguments = tenantArguments
         self.decode = decode
+    }
+
+    /// The field stored under `attribute`.
+    public func field(attribute: String) -> FieldDefinition? {
+        fields.first { $0.attribute == attribute }
     }
 
     public var graphQLType: String { graphQL.objectType }
@@ -63,6 +82,47 @@ public struct EntityDefinition: Sendable {
     public var keyField: FieldDefinition {
         fields.first { $0.attribute == keyAttribute }!
     }
+}
+
+/// The arguments of an entity's get root field (see docs/SCHEMA.md, `get`).
+public enum GetDefinition: Sendable, Equatable {
+    /// The key alone, required.
+    case key
+    /// These attributes' arguments are optional and exactly one is given: the key, or a unique
+    /// field found through its local index.
+    case oneOf([String])
+    /// These attributes' arguments are all required: the key names the row, the others must match it.
+    case allOf([String])
+}
+
+/// A declared list filter: the argument `argument` tests the field stored under `attribute`.
+public struct ListFilterDefinition: Sendable, Equatable {
+    public enum Match: Sendable, Equatable {
+        /// The field equals the value.
+        case equals
+        /// The field's text, or any text value of an object field, contains the value.
+        case contains
+        /// The list field has the value as an element.
+        case member
+        /// The field equals one of the values of a list argument.
+        case oneOf
+    }
+
+    public var argument: String
+    public var attribute: String
+    public var match: Match
+
+    public init(argument: String, attribute: String, match: Match) {
+        self.argument = argument
+        self.attribute = attribute
+        self.match = match
+    }
+}
+
+/// How a JSON value's object keys are answered: as stored, or in camelCase (`JSONCamelCase`).
+public enum JSONKeyStyle: Sendable, Equatable {
+    case asStored
+    case camelCase
 }
 
 /// The GraphQL names of an entity's types and root fields (see docs/SCHEMA.md for the rules).
@@ -110,11 +170,16 @@ public struct FieldDefinition: Sendable {
     /// Provided by the runtime (tenant and audit fields); not writable through arguments.
     public var isImplicit: Bool
     public var defaultValue: ItemValue?
+    /// Set when an object or JSON field is served as a JSON scalar (`scalar:` in the YAML), with
+    /// how its keys are answered; `nil` when it is served as its own type.
+    public var jsonScalar: JSONKeyStyle?
 
     public init(
         attribute: String, graphQLName: String, type: ValueType, required: Bool = false, unique: Bool = false,
-        generatedUUID: Bool = false, isImplicit: Bool = false, defaultValue: ItemValue? = nil
+        generatedUUID: Bool = false, isImplicit: Bool = false, defaultValue: ItemValue? = nil,
+        jsonScalar: JSONKeyStyle? = nil
     ) {
+        self.jsonScalar = jsonScalar
         self.attribute = attribute
         self.graphQLName = graphQLName
         self.type = type
@@ -186,11 +251,14 @@ public struct AuditFields: Sendable, Equatable {
     public var updatedAt: String?
     /// Optimistic concurrency version, incremented by every write.
     public var version: Int
+    /// The stored tenant partition key (`<endpoint_id>#<part_id>`), answered as `partitionKey`.
+    public var partitionKey: String?
 
     public init(
         endpointId: String? = nil, partId: String? = nil, updatedBy: String? = nil, createdAt: String? = nil,
-        updatedAt: String? = nil, version: Int = 0
+        updatedAt: String? = nil, version: Int = 0, partitionKey: String? = nil
     ) {
+        self.partitionKey = partitionKey
         self.endpointId = endpointId
         self.partId = partId
         self.updatedBy = updatedBy
@@ -206,6 +274,7 @@ public struct AuditFields: Sendable, Equatable {
         createdAt = try item.string("created_at")
         updatedAt = try item.string("updated_at")
         version = try item.int("version") ?? 0
+        partitionKey = try item.string(tenantAttribute)
     }
 
     public func write(into item: inout Item) {
@@ -224,17 +293,19 @@ public struct AuditFields: Sendable, Equatable {
         FieldDefinition(attribute: "updated_by", graphQLName: "updatedBy", type: .string, isImplicit: true),
         FieldDefinition(attribute: "created_at", graphQLName: "createdAt", type: .string, isImplicit: true),
         FieldDefinition(attribute: "updated_at", graphQLName: "updatedAt", type: .string, isImplicit: true),
+        FieldDefinition(attribute: tenantAttribute, graphQLName: "partitionKey", type: .string, isImplicit: true),
     ]
 
-    /// The GraphQL value of implicit field `index` (0 = endpointId … 4 = updatedAt).
+    /// The GraphQL value of implicit field `index` (0 = endpointId … 5 = partitionKey).
     public func value(_ index: Int) -> JSONValue {
         let value: String? =
             switch index {
             case 0: endpointId
             case 1: partId
             case 2: updatedBy
-            case 3: createdAt
-            default: updatedAt
+            case 3: createdAt.map(DateTimeText.answer)
+            case 4: updatedAt.map(DateTimeText.answer)
+            default: partitionKey
             }
         return value.map(JSONValue.string) ?? .null
     }

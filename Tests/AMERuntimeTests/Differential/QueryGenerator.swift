@@ -89,17 +89,26 @@ struct QueryGenerator {
 
     private mutating func getSelection(_ entity: EntityDefinition) -> String {
         let keyName = entity.keyField.graphQLName
-        let key = chance(8) ? "no-such-key" : (pick(rows[entity.name] ?? [[:]])[keyName] ?? "no-such-key")
-        let argument: String
-        if chance(50) {
-            let variable = name("k")
-            variableDefinitions.append("$\(variable): ID!")
-            variables[variable] = .string(key)
-            argument = "$" + variable
-        } else {
-            argument = literal(key)
+        let row = pick(rows[entity.name] ?? [[:]])
+        let missing = chance(8)
+        // The key, plus every other field a `get: { all_of: … }` requires, from one row.
+        var names = [keyName]
+        if case .allOf(let attributes) = entity.get {
+            names = attributes.compactMap { entity.field(attribute: $0)?.graphQLName }
         }
-        return "\(name("g")): \(entity.graphQL.getField)(\(keyName): \(argument))\(directive()) { "
+        var arguments: [String] = []
+        for argumentName in names {
+            let value = (missing && argumentName == keyName) ? "no-such-key" : (row[argumentName] ?? "no-such-key")
+            if chance(50) {
+                let variable = name("k")
+                variableDefinitions.append("$\(variable): String!")
+                variables[variable] = .string(value)
+                arguments.append("\(argumentName): $" + variable)
+            } else {
+                arguments.append("\(argumentName): \(literal(value))")
+            }
+        }
+        return "\(name("g")): \(entity.graphQL.getField)(\(arguments.joined(separator: ", ")))\(directive()) { "
             + entitySelection(entity, depth: 1) + " }"
     }
 
