@@ -11,7 +11,9 @@ struct AMECommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ame",
         abstract: "A schema-first GraphQL service over DynamoDB or an embedded store.",
-        subcommands: [Serve.self, Seed.self, Tables.self, Keys.self, PrintSchema.self, DurabilityWriter.self]
+        subcommands: [
+            Serve.self, Seed.self, Tables.self, Migrate.self, Keys.self, PrintSchema.self, DurabilityWriter.self,
+        ]
     )
 
     /// Loads the settings (environment over `.env` over defaults) before the command line is
