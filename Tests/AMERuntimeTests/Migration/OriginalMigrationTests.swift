@@ -289,6 +289,20 @@ import Testing
         #expect(error?.description.contains("set AME_TABLE_PREFIX to a prefix of AME's own, e.g. ame-v2-") == true)
     }
 
+    @Test func credentialsThatCannotReadAreNamedAndNothingIsWritten() async throws {
+        guard let proxy = try await FaultProxy.shared.start(), let setup = try await Self.setup() else { return }
+        try await FaultProxy.queue(proxy, [("denied", target: "Scan")])
+        let error = await #expect(throws: MigrationError.self) {
+            try await setup.migration(through: proxy).run()
+        }
+        let message = error?.description ?? ""
+        #expect(message.contains("cannot read \(setup.original.prefix)"), "\(message)")
+        #expect(message.contains("AccessDeniedException"))
+        #expect(message.contains("dynamodb:DescribeTable and dynamodb:Scan"))
+        let tables = try await setup.engine.store.listTables()
+        #expect(!tables.contains { $0.hasPrefix(setup.engine.registry.tablePrefix) }, "no AME table was created")
+    }
+
     @Test func throttledScansBackOffAndTheRunCompletes() async throws {
         guard let proxy = try await FaultProxy.shared.start(), let setup = try await Self.setup() else { return }
         func scans() async throws -> Int { try await FaultProxy.stats(proxy)["requests"]?["Scan"]?.intValue ?? 0 }
