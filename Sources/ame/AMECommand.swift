@@ -12,7 +12,8 @@ struct AMECommand: AsyncParsableCommand {
         commandName: "ame",
         abstract: "A schema-first GraphQL service over DynamoDB or an embedded store.",
         subcommands: [
-            Serve.self, Lambda.self, Seed.self, Tables.self, Keys.self, PrintSchema.self, DurabilityWriter.self,
+            Serve.self, Lambda.self, Seed.self, Tables.self, Migrate.self, Keys.self, PrintSchema.self,
+            DurabilityWriter.self,
         ]
     )
 

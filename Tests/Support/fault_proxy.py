@@ -10,6 +10,7 @@ the next request for its target (any target when "target" is absent):
 
   throttle     answer 400 ThrottlingException without forwarding
   error500     answer 500 InternalServerError without forwarding
+  denied       answer 400 AccessDeniedException without forwarding (credentials that cannot read)
   drop         close the connection without forwarding or answering
   drop-after   forward, then close the connection without answering (the server applied it)
   unprocessed  BatchGetItem / BatchWriteItem: answer half of the keys or requests (at least one) as
@@ -101,6 +102,9 @@ class Handler(BaseHTTPRequestHandler):
             fault = None
         if fault == "throttle":
             self.answer(400, {"__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException", "message": "slow down"})
+        elif fault == "denied":
+            self.answer(400, {"__type": "com.amazon.coral.service#AccessDeniedException",
+                              "message": "User is not authorized to perform: dynamodb:Scan"})
         elif fault == "error500":
             self.answer(500, {"__type": "com.amazonaws.dynamodb.v20120810#InternalServerError", "message": "oops"})
         elif fault == "drop":
