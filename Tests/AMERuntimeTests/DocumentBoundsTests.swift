@@ -80,3 +80,37 @@ import Testing
         #expect(largest.errorCodes == [])
     }
 }
+
+/// Introspection is priced: the schema it answers is not free.
+@Suite struct IntrospectionCostTests {
+    static let deep = "__schema { types { name fields { name args { name type { name ofType { name } } } } } }"
+
+    @Test func manyAliasesOfADeepSchemaQueryAreTooComplex() async throws {
+        let test = try await TestEngine(seed: nil)
+        let query = "{ " + (0..<100).map { "a\($0): \(Self.deep)" }.joined(separator: " ") + " }"
+        let response = await test.run(query)
+        #expect(response.errorCodes == ["QUERY_TOO_COMPLEX"])
+        #expect(response.cost.complexity > 100 * 10)
+    }
+
+    @Test func theStandardIntrospectionQueryIsAccepted() async throws {
+        let test = try await TestEngine(seed: nil)
+        let typeRef = (0..<7).reduce("kind name") { inner, _ in "kind name ofType { \(inner) }" }
+        let query = """
+            query IntrospectionQuery { __schema { queryType { name } mutationType { name } subscriptionType { name }
+              types { ...FullType } directives { name description locations args { ...InputValue } } } }
+            fragment FullType on __Type { kind name description
+              fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef }
+                isDeprecated deprecationReason }
+              inputFields { ...InputValue } interfaces { ...TypeRef }
+              enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+              possibleTypes { ...TypeRef } }
+            fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+            fragment TypeRef on __Type { \(typeRef) }
+            """
+        let response = await test.run(query)
+        #expect(response.errorCodes == [])
+        #expect(response.cost.complexity > 0)
+        #expect(response.data?["__schema"]?["types"]?.arrayValue.isEmpty == false)
+    }
+}

@@ -48,6 +48,11 @@ final class ComplexityAnalysis {
     private func measure(_ field: CollectedField, parentType: String, level: Int) throws(AMEError) -> (Int, Int) {
         guard field.first.selectionSet != nil else { return (1, 1) }
         guard let (childType, multiplier) = try childType(of: field, parentType: parentType) else { return (1, 1) }
+        // Introspection is priced like other fields, and `__schema` as the whole schema it answers
+        // (one per type); its nesting (`ofType { ofType … }`) is bounded by the document's
+        // nesting, not by the query depth, so the standard introspection query stays accepted.
+        let introspection = childType.hasPrefix("__")
+        let surcharge = field.name == "__schema" && introspection ? engine.schema.typeMap.count : 0
         let key = MemoKey(
             typeName: childType, selections: field.nodes.compactMap { $0.selectionSet.map(ObjectIdentifier.init) })
         let child: (cost: Int, depth: Int)
@@ -59,14 +64,30 @@ final class ComplexityAnalysis {
                 throw AMEError.queryTooComplex(complexity: Int.max, maxComplexity: limits.maxComplexity)
             }
             let children = try collector.collectChildren(of: field, typeName: childType)
-            let measured = try measure(children, typeName: childType, level: level + 1)
+            let measured = try measure(children, typeName: childType, level: introspection ? level : level + 1)
             child = (measured.complexity, measured.depth)
             memo[key] = child
         }
         let product = child.cost.multipliedReportingOverflow(by: max(multiplier, 1))
         let cost = product.overflow ? Int.max : product.partialValue
-        return (cost == Int.max ? Int.max : cost + 1, child.depth + 1)
+        return (cost == Int.max ? Int.max : cost + 1 + surcharge, introspection ? child.depth : child.depth + 1)
     }
+
+    /// The object types of introspection's fields (GraphQL spec §4.2), by parent type.
+    static let introspectionChildren: [String: [String: String]] = [
+        "Query": ["__schema": "__Schema", "__type": "__Type"],
+        "__Schema": [
+            "types": "__Type", "queryType": "__Type", "mutationType": "__Type", "subscriptionType": "__Type",
+            "directives": "__Directive",
+        ],
+        "__Type": [
+            "fields": "__Field", "interfaces": "__Type", "possibleTypes": "__Type", "enumValues": "__EnumValue",
+            "inputFields": "__InputValue", "ofType": "__Type",
+        ],
+        "__Field": ["args": "__InputValue", "type": "__Type"],
+        "__InputValue": ["type": "__Type"],
+        "__Directive": ["args": "__InputValue"],
+    ]
 
     /// The type a field's selection applies to, and how many times it may repeat.
     private func childType(of field: CollectedField, parentType: String) throws(AMEError) -> (String, Int)? {
@@ -75,6 +96,7 @@ final class ComplexityAnalysis {
             let arguments = try ArgumentCoercion.arguments(of: field.first, variables: collector.variables)
             return arguments["limit"]?.intValue ?? limits.defaultPageSize
         }
+        if let introspected = Self.introspectionChildren[parentType]?[field.name] { return (introspected, 1) }
         if parentType == "Query" || parentType == engine.mutationTypeName {
             switch engine.rootFields[field.name] {
             case .get(let entity)?: return (entity.graphQLType, 1)
