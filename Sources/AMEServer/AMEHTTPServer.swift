@@ -31,9 +31,10 @@ public enum AMEHTTPServer {
     /// sane one), one JSON log line and its metrics.
     public static func router(
         engine: GraphQLEngine, tenants: TenantResolver, limits: ServerLimits = ServerLimits(),
-        metrics: PrometheusCollectorRegistry? = nil, logger: Logger = Logger(label: "ame.http")
+        metrics: PrometheusCollectorRegistry? = nil, cors: CORSPolicy? = nil, logger: Logger = Logger(label: "ame.http")
     ) -> Router<BasicRequestContext> {
         let router = Router()
+        if let cors { router.add(middleware: CORSPolicyMiddleware(policy: cors)) }
         if let metrics {
             router.get("metrics") { _, _ in
                 Response(
@@ -52,52 +53,27 @@ public enum AMEHTTPServer {
                 return jsonResponse(.serviceUnavailable, ["status": "store unavailable"])
             }
         }
+        // GraphQL over HTTP (the protocol's details are in HTTP/GraphQLOverHTTP.swift).
         router.post("graphql") { request, _ in
             await observed(request.headers, logger: logger) { log in
-                var request = request
-                let body: ByteBuffer
-                do {
-                    body = try await request.collectBody(upTo: limits.maxBodyBytes)
-                } catch {
-                    return errorResponse(
-                        .contentTooLarge,
-                        .badUserInput(
-                            "the request body exceeds \(limits.maxBodyBytes) bytes (AME_MAX_BODY_BYTES)", field: nil))
-                }
-                let graphQLRequest: GraphQLRequest
-                switch Result(catching: { () throws(AMEError) in try parseBody(Array(buffer: body)) }) {
-                case .success(let parsed): graphQLRequest = parsed
-                case .failure(let error): return errorResponse(.badRequest, error)
-                }
-                return await execute(
-                    graphQLRequest, headers: request.headers, engine: engine, tenants: tenants, limits: limits, log: log
-                )
+                await post(request, engine: engine, tenants: tenants, limits: limits, log: log)
             }
         }
         router.get("graphql") { request, _ in
-            let parameters = request.uri.queryParameters
-            guard let query = parameters.get("query") else {
+            let decoded = Result { () throws(AMEError) in
+                try GraphQLOverHTTP.request(queryString: request.uri.query ?? "")
+            }
+            if case .success(nil) = decoded {
                 return Response(
                     status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                     body: ResponseBody(byteBuffer: ByteBuffer(string: GraphiQLPage.html)))
             }
             return await observed(request.headers, logger: logger) { log in
-                var variables = JSONObject()
-                if let text = parameters.get("variables") {
-                    guard case .object(let object)? = try? JSONValue.parse(text) else {
-                        return errorResponse(
-                            .badRequest, .badUserInput("`variables` must be a JSON object", field: "variables"))
-                    }
-                    variables = object
-                }
-                // GraphQL over HTTP: GET never changes anything; a mutation sent with GET gets 405.
-                let graphQLRequest = GraphQLRequest(
-                    query: String(query), variables: variables, operationName: parameters.get("operationName"),
-                    allowsMutations: false)
-                return await execute(
-                    graphQLRequest, headers: request.headers, engine: engine, tenants: tenants, limits: limits, log: log
-                )
+                await get(decoded, headers: request.headers, engine: engine, tenants: tenants, limits: limits, log: log)
             }
+        }
+        for method in [HTTPRequest.Method.put, .delete, .patch, .options] {
+            router.on("graphql", method: method) { request, _ in methodNotAllowed(request.method) }
         }
         return router
     }
@@ -192,7 +168,8 @@ public enum AMEHTTPServer {
 
     static func execute(
         _ request: GraphQLRequest, headers: HTTPFields, engine: GraphQLEngine, tenants: TenantResolver,
-        limits: ServerLimits = ServerLimits(), log: RequestLog = RequestLog()
+        limits: ServerLimits = ServerLimits(), log: RequestLog = RequestLog(),
+        as mediaType: GraphQLOverHTTP.MediaType = .json
     ) async
         -> Response
     {
@@ -202,20 +179,20 @@ public enum AMEHTTPServer {
                 .contentTooLarge,
                 .badUserInput(
                     "the query is \(request.query.utf8.count) bytes; the limit is \(limits.maxQueryLength) (AME_MAX_QUERY_LENGTH)",
-                    field: "query"))
+                    field: "query"), as: mediaType)
         }
         let tenant: Tenant
         do {
             tenant = try await tenants.tenant(from: headers)
         } catch {
-            return errorResponse(.unauthorized, error)
+            return errorResponse(.unauthorized, error, as: mediaType)
         }
         log.fields.withLock { $0.tenant = tenant.partitionKey }
         guard let response = await within(limits.requestTimeout, { await engine.execute(request, tenant: tenant) })
         else {
             log.fields.withLock { $0.errors = ["REQUEST_TIMEOUT"] }
             return errorResponse(
-                .gatewayTimeout, .requestTimeout(seconds: Int(limits.requestTimeout.components.seconds)))
+                .gatewayTimeout, .requestTimeout(seconds: Int(limits.requestTimeout.components.seconds)), as: mediaType)
         }
         log.fields.withLock {
             $0.operation = response.operationName ?? $0.operation
@@ -223,11 +200,8 @@ public enum AMEHTTPServer {
             $0.cacheHits = response.cost.cacheHits
             $0.errors = response.errors.map(\.error.code)
         }
-        // GraphQL over HTTP: a request that could not be executed at all is a 400.
-        let status: HTTPResponse.Status =
-            response.mutationRefused ? .methodNotAllowed : response.isRequestError ? .badRequest : .ok
         return Response(
-            status: status, headers: [.contentType: "application/json"],
+            status: GraphQLOverHTTP.status(of: response, as: mediaType), headers: [.contentType: mediaType.contentType],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: response.body)))
     }
 
@@ -260,29 +234,17 @@ public enum AMEHTTPServer {
         func resume(returning value: T) { continuation.withLock { $0.take() }?.resume(returning: value) }
     }
 
-    static func parseBody(_ bytes: [UInt8]) throws(AMEError) -> GraphQLRequest {
-        guard case .object(let object)? = try? JSONValue.parse(bytes: bytes) else {
-            throw AMEError.badUserInput("the body must be a JSON object with `query`", field: nil)
-        }
-        guard let query = object["query"]?.stringValue else {
-            throw AMEError.badUserInput("`query` must be a string", field: "query")
-        }
-        var variables = JSONObject()
-        switch object["variables"] {
-        case nil, .null?: break
-        case .object(let value)?: variables = value
-        default: throw AMEError.badUserInput("`variables` must be a JSON object", field: "variables")
-        }
-        return GraphQLRequest(query: query, variables: variables, operationName: object["operationName"]?.stringValue)
-    }
-
-    static func jsonResponse(_ status: HTTPResponse.Status, _ value: JSONValue) -> Response {
+    static func jsonResponse(
+        _ status: HTTPResponse.Status, _ value: JSONValue, contentType: String = "application/json"
+    ) -> Response {
         Response(
-            status: status, headers: [.contentType: "application/json"],
+            status: status, headers: [.contentType: contentType],
             body: ResponseBody(byteBuffer: ByteBuffer(string: value.jsonText)))
     }
 
-    static func errorResponse(_ status: HTTPResponse.Status, _ error: AMEError) -> Response {
-        jsonResponse(status, ["errors": [GraphQLErrorPayload(error).json]])
+    static func errorResponse(
+        _ status: HTTPResponse.Status, _ error: AMEError, as mediaType: GraphQLOverHTTP.MediaType = .json
+    ) -> Response {
+        jsonResponse(status, ["errors": [GraphQLErrorPayload(error).json]], contentType: mediaType.contentType)
     }
 }

@@ -9,6 +9,8 @@ final class DocumentCache: Sendable {
 
     private struct State {
         var entries: [String: (document: Document, lastUse: UInt64)] = [:]
+        /// Documents kept for the server's life (the allow-list's operations), outside `capacity`.
+        var pinned: [String: Document] = [:]
         var clock: UInt64 = 0
         var hits = 0
         var misses = 0
@@ -22,6 +24,10 @@ final class DocumentCache: Sendable {
     func document(for query: String) -> Document? {
         state.withLock { state in
             state.clock += 1
+            if let document = state.pinned[query] {
+                state.hits += 1
+                return document
+            }
             guard var entry = state.entries[query] else {
                 state.misses += 1
                 return nil
@@ -44,6 +50,11 @@ final class DocumentCache: Sendable {
             }
             state.entries[query] = (document, state.clock)
         }
+    }
+
+    /// Keeps a document that parsed and validated for as long as the cache lives.
+    func pin(_ document: Document, for query: String) {
+        state.withLock { $0.pinned[query] = document }
     }
 
     /// Hits, misses and the number of cached documents.
