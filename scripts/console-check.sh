@@ -38,4 +38,15 @@ grep -q 'id="console" style="display: grid' "$work/dom.html" \
 grep -q '"total": 7' "$work/dom.html" \
   || { echo "console-check: FAIL: the console did not show the query's result"; grep -o '<pre id="result"[^<]*' "$work/dom.html"; exit 1; }
 grep -q 'data-status="200"' "$work/dom.html" || { echo "console-check: FAIL: no HTTP 200 recorded"; exit 1; }
-echo "console-check: PASS: offline, GET /graphql opens the fallback console, which ran the query (total 7)"
+# The schema documentation, read by introspection: types in the SDL's order, with fields and descriptions.
+grep -q 'id="docs" data-status="loaded"' "$work/dom.html" \
+  || { echo "console-check: FAIL: the schema documentation did not load"; grep -o '<div id="docs"[^>]*>' "$work/dom.html"; exit 1; }
+grep -q '<div class="doc-field" title="Unique per tenant.">email: String</div>' "$work/dom.html" \
+  || { echo "console-check: FAIL: the documentation lacks ContactProfileType.email with its description"; exit 1; }
+grep -q 'contactRequests(limit: Int, nextToken: String): ContactRequestListType' "$work/dom.html" \
+  || { echo "console-check: FAIL: the documentation lacks a field's arguments"; exit 1; }
+documented=$(grep -o '<h3>[a-z]* [A-Za-z]*</h3>' "$work/dom.html" | sed 's/<h3>[a-z]* \(.*\)<\/h3>/\1/' | head -n 5 | tr '\n' ' ')
+declared=$("$ame" schema | grep -oE '^(type|input|enum|scalar|interface|union) [A-Za-z]+' | cut -d' ' -f2 | head -n 5 | tr '\n' ' ')
+[ "$documented" = "$declared" ] \
+  || { echo "console-check: FAIL: the documentation's types ($documented) are not in the SDL's order ($declared)"; exit 1; }
+echo "console-check: PASS: offline, GET /graphql opens the fallback console, which ran the query (total 7) and documents the schema in the SDL's order"

@@ -40,9 +40,10 @@ public enum AMEHTTPServer {
     /// sane one), one JSON log line and its metrics.
     public static func router(
         engine: GraphQLEngine, tenants: TenantResolver, limits: ServerLimits = ServerLimits(),
-        metrics: PrometheusCollectorRegistry? = nil, logger: Logger = Logger(label: "ame.http")
+        metrics: PrometheusCollectorRegistry? = nil, cors: CORSPolicy? = nil, logger: Logger = Logger(label: "ame.http")
     ) -> Router<BasicRequestContext> {
         let router = Router()
+        if let cors { router.add(middleware: CORSPolicyMiddleware(policy: cors)) }
         if let metrics {
             router.get("metrics") { _, _ in
                 Response(
@@ -61,35 +62,27 @@ public enum AMEHTTPServer {
                 return jsonResponse(.serviceUnavailable, ["status": "store unavailable"])
             }
         }
+        // GraphQL over HTTP (the protocol's details are in HTTP/GraphQLOverHTTP.swift).
         router.post("graphql") { request, _ in
             await observed(request.headers, logger: logger) { log in
-                await answerPost(request, engine: engine, tenants: tenants, limits: limits, log: log)
+                await post(request, engine: engine, tenants: tenants, limits: limits, log: log)
             }
         }
         router.get("graphql") { request, _ in
-            let parameters = request.uri.queryParameters
-            guard let query = parameters.get("query") else {
+            let decoded = Result { () throws(AMEError) in
+                try GraphQLOverHTTP.request(queryString: request.uri.query ?? "", limits: limits.json)
+            }
+            if case .success(nil) = decoded {
                 return Response(
                     status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                     body: ResponseBody(byteBuffer: ByteBuffer(string: GraphiQLPage.html)))
             }
             return await observed(request.headers, logger: logger) { log in
-                var variables = JSONObject()
-                if let text = parameters.get("variables") {
-                    guard case .object(let object)? = try? JSONValue.parse(text) else {
-                        return errorResponse(
-                            .badRequest, .badUserInput("`variables` must be a JSON object", field: "variables"))
-                    }
-                    variables = object
-                }
-                // GraphQL over HTTP: GET never changes anything; a mutation sent with GET gets 405.
-                let graphQLRequest = GraphQLRequest(
-                    query: String(query), variables: variables, operationName: parameters.get("operationName"),
-                    allowsMutations: false)
-                return await execute(
-                    graphQLRequest, headers: request.headers, engine: engine, tenants: tenants, limits: limits, log: log
-                )
+                await get(decoded, headers: request.headers, engine: engine, tenants: tenants, limits: limits, log: log)
             }
+        }
+        for method in [HTTPRequest.Method.put, .delete, .patch, .options] {
+            router.on("graphql", method: method) { request, _ in methodNotAllowed(request.method) }
         }
         return router
     }
@@ -184,11 +177,14 @@ public enum AMEHTTPServer {
 
     static func execute(
         _ request: GraphQLRequest, headers: HTTPFields, engine: GraphQLEngine, tenants: TenantResolver,
-        limits: ServerLimits = ServerLimits(), log: RequestLog = RequestLog()
+        limits: ServerLimits = ServerLimits(), log: RequestLog = RequestLog(),
+        as mediaType: GraphQLOverHTTP.MediaType = .json
     ) async
         -> Response
     {
-        await execute(headers: headers, engine: engine, tenants: tenants, limits: limits, log: log) { request }
+        await execute(headers: headers, engine: engine, tenants: tenants, limits: limits, log: log, as: mediaType) {
+            request
+        }
     }
 
     /// Runs the request `decode` makes, for the tenant of `headers`: the credential is checked
@@ -196,6 +192,7 @@ public enum AMEHTTPServer {
     /// request timeout.
     static func execute(
         headers: HTTPFields, engine: GraphQLEngine, tenants: TenantResolver, limits: ServerLimits, log: RequestLog,
+        as mediaType: GraphQLOverHTTP.MediaType = .json,
         decode: @escaping @Sendable () throws(AMEError) -> GraphQLRequest
     ) async -> Response {
         let cost = ExecutionCost.none(maxComplexity: engine.limits.maxComplexity)
@@ -203,7 +200,7 @@ public enum AMEHTTPServer {
         do {
             tenant = try await tenants.tenant(from: headers)
         } catch {
-            return errorResponse(.unauthorized, error, cost: cost)
+            return errorResponse(.unauthorized, error, cost: cost, as: mediaType)
         }
         log.fields.withLock { $0.tenant = tenant.partitionKey }
         let outcome = await within(limits.requestTimeout) { () -> Result<GraphQLResponse, AMEError> in
@@ -225,7 +222,7 @@ public enum AMEHTTPServer {
             log.fields.withLock { $0.errors = ["REQUEST_TIMEOUT"] }
             return errorResponse(
                 .gatewayTimeout, .requestTimeout(seconds: Int(limits.requestTimeout.components.seconds)),
-                cost: .none(maxComplexity: engine.limits(for: tenant).maxComplexity))
+                cost: .none(maxComplexity: engine.limits(for: tenant).maxComplexity), as: mediaType)
         case .failure(let error)?:
             log.fields.withLock { $0.errors = [error.code] }
             let status: HTTPResponse.Status
@@ -233,7 +230,8 @@ public enum AMEHTTPServer {
             case .limitExceeded(.bodyBytes, _, _), .limitExceeded(.queryBytes, _, _): status = .contentTooLarge
             default: status = .badRequest
             }
-            return errorResponse(status, error, cost: .none(maxComplexity: engine.limits(for: tenant).maxComplexity))
+            return errorResponse(
+                status, error, cost: .none(maxComplexity: engine.limits(for: tenant).maxComplexity), as: mediaType)
         case .success(let executed)?:
             response = executed
         }
@@ -243,11 +241,8 @@ public enum AMEHTTPServer {
             $0.cacheHits = response.cost.cacheHits
             $0.errors = response.errors.map(\.error.code)
         }
-        // GraphQL over HTTP: a request that could not be executed at all is a 400.
-        let status: HTTPResponse.Status =
-            response.mutationRefused ? .methodNotAllowed : response.isRequestError ? .badRequest : .ok
         return Response(
-            status: status, headers: [.contentType: "application/json"],
+            status: GraphQLOverHTTP.status(of: response, as: mediaType), headers: [.contentType: mediaType.contentType],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: response.body)))
     }
 
@@ -324,48 +319,22 @@ public enum AMEHTTPServer {
         func resume(returning value: T) { continuation.withLock { $0.take() }?.resume(returning: value) }
     }
 
-    static func parseBody(_ bytes: [UInt8], limits: JSONLimits = JSONLimits()) throws(AMEError) -> GraphQLRequest {
-        let parsed: JSONValue
-        do {
-            parsed = try JSONValue.parse(bytes: bytes, limits: limits)
-        } catch {
-            if let limit = error.limit {
-                let maximum =
-                    switch limit {
-                    case .jsonDepth: limits.maxDepth
-                    case .jsonKeys: limits.maxKeys
-                    default: limits.maxStringBytes
-                    }
-                throw AMEError.limitExceeded(limit, actual: nil, maximum: maximum)
-            }
-            throw AMEError.badUserInput("the body is not valid JSON: \(error.description)", field: nil)
-        }
-        guard case .object(let object) = parsed else {
-            throw AMEError.badUserInput("the body must be a JSON object with `query`", field: nil)
-        }
-        guard let query = object["query"]?.stringValue else {
-            throw AMEError.badUserInput("`query` must be a string", field: "query")
-        }
-        var variables = JSONObject()
-        switch object["variables"] {
-        case nil, .null?: break
-        case .object(let value)?: variables = value
-        default: throw AMEError.badUserInput("`variables` must be a JSON object", field: "variables")
-        }
-        return GraphQLRequest(query: query, variables: variables, operationName: object["operationName"]?.stringValue)
-    }
-
-    static func jsonResponse(_ status: HTTPResponse.Status, _ value: JSONValue) -> Response {
+    static func jsonResponse(
+        _ status: HTTPResponse.Status, _ value: JSONValue, contentType: String = "application/json"
+    ) -> Response {
         Response(
-            status: status, headers: [.contentType: "application/json"],
+            status: status, headers: [.contentType: contentType],
             body: ResponseBody(byteBuffer: ByteBuffer(string: value.jsonText)))
     }
 
     /// A request refused before execution, with `extensions.cost` like every GraphQL answer
     /// (nothing was read).
     static func errorResponse(
-        _ status: HTTPResponse.Status, _ error: AMEError, cost: ExecutionCost = .none(maxComplexity: 0)
+        _ status: HTTPResponse.Status, _ error: AMEError, cost: ExecutionCost = .none(maxComplexity: 0),
+        as mediaType: GraphQLOverHTTP.MediaType = .json
     ) -> Response {
-        jsonResponse(status, ["errors": [GraphQLErrorPayload(error).json], "extensions": ["cost": cost.json]])
+        jsonResponse(
+            status, ["errors": [GraphQLErrorPayload(error).json], "extensions": ["cost": cost.json]],
+            contentType: mediaType.contentType)
     }
 }

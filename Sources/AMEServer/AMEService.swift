@@ -14,7 +14,7 @@ public enum AMEService {
     /// once listening (port 0 picks a free one).
     public static func serve(
         engine: GraphQLEngine, host: String, port: Int, tenants: TenantResolver = TenantResolver(), banner: String = "",
-        limits: ServerLimits = ServerLimits(), metrics: PrometheusCollectorRegistry? = nil,
+        limits: ServerLimits = ServerLimits(), metrics: PrometheusCollectorRegistry? = nil, cors: CORSPolicy? = nil,
         shutdownTimeout: Duration = .seconds(10), logger: Logger = Logger(label: "ame")
     ) async throws {
         guard tenants.requiresCredentials || TenantResolver.isLoopback(host) else {
@@ -24,7 +24,8 @@ public enum AMEService {
             )
         }
         let app = Application(
-            router: AMEHTTPServer.router(engine: engine, tenants: tenants, limits: limits, metrics: metrics),
+            router: AMEHTTPServer.router(
+                engine: engine, tenants: tenants, limits: limits, metrics: metrics, cors: cors),
             server: .http1(
                 configuration: HTTP1Channel.Configuration(
                     additionalChannelHandlers: AMEHTTPServer.connectionHandlers(limits))),

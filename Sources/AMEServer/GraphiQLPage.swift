@@ -1,6 +1,7 @@
 /// The page a browser gets at `GET /graphql`: GraphiQL from its CDN, pinned; when the CDN cannot
 /// be reached (offline, blocked), a console of its own with no external resources: query,
-/// variables, headers, run, result.
+/// variables, headers, run, result, and the schema's documentation read by introspection (types
+/// and fields in the SDL's order, with their descriptions).
 ///
 /// The console also runs a query given in the address's fragment
 /// (`/graphql#query=%7Bping%7D&run`), which is how `scripts/console-check.sh` checks it in
@@ -21,6 +22,9 @@ enum GraphiQLPage {
             #console pre { height: 100%; overflow: auto; background: #f7f7f7; white-space: pre-wrap; }
             #console label { display: block; margin: 8px 0 4px; font-weight: 600; }
             #console button { margin-top: 8px; padding: 6px 16px; font-size: 14px; }
+            #docs { grid-column: 1 / span 2; font: 13px ui-monospace, monospace; }
+            #docs h3 { font: 600 14px system-ui, sans-serif; margin: 12px 0 2px; }
+            #docs p { margin: 0 0 4px; color: #555; font-family: system-ui, sans-serif; }
           </style>
         </head>
         <body style="margin:0">
@@ -37,6 +41,7 @@ enum GraphiQLPage {
               <button id="run" type="button">Run (Ctrl+Enter)</button>
             </div>
             <div><label>Result</label><pre id="result"></pre></div>
+            <div id="docs" data-status="loading"><label>Schema</label></div>
           </div>
           <script>
             const defaultHeaders = { "X-Endpoint-Id": localStorage.getItem("ame-endpoint-id") || "dev" };
@@ -53,7 +58,62 @@ enum GraphiQLPage {
               document.addEventListener("keydown", (event) => {
                 if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) run();
               });
+              loadDocs();
               if (fragment.has("run")) run();
+            }
+
+            // The schema's documentation, by introspection: every type with its description and fields.
+            const docsQuery = "{ __schema { types { name kind description fields { name description " +
+              "args { name type { ...Ref } } type { ...Ref } } inputFields { name type { ...Ref } } enumValues { name } } } } " +
+              "fragment Ref on __Type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }";
+            function typeName(ref) {
+              if (ref.kind === "NON_NULL") return typeName(ref.ofType) + "!";
+              if (ref.kind === "LIST") return "[" + typeName(ref.ofType) + "]";
+              return ref.name;
+            }
+            async function loadDocs() {
+              const docs = document.getElementById("docs");
+              try {
+                const headers = JSON.parse(document.getElementById("headers").value || "{}");
+                const response = await fetch("/graphql", {
+                  method: "POST",
+                  headers: Object.assign({ "Content-Type": "application/json" }, headers),
+                  body: JSON.stringify({ query: docsQuery })
+                });
+                const body = await response.json();
+                for (const type of body.data.__schema.types) {
+                  if (type.name.startsWith("__")) continue;
+                  const section = document.createElement("section");
+                  section.className = "doc-type";
+                  const title = document.createElement("h3");
+                  title.textContent = type.kind.toLowerCase().replace("_object", "") + " " + type.name;
+                  section.appendChild(title);
+                  if (type.description) {
+                    const text = document.createElement("p");
+                    text.textContent = type.description;
+                    section.appendChild(text);
+                  }
+                  for (const field of type.fields || type.inputFields || []) {
+                    const line = document.createElement("div");
+                    line.className = "doc-field";
+                    const args = (field.args || []).map((arg) => arg.name + ": " + typeName(arg.type)).join(", ");
+                    line.textContent = field.name + (args ? "(" + args + ")" : "") + ": " + typeName(field.type);
+                    if (field.description) line.title = field.description;
+                    section.appendChild(line);
+                  }
+                  for (const value of type.enumValues || []) {
+                    const line = document.createElement("div");
+                    line.className = "doc-field";
+                    line.textContent = value.name;
+                    section.appendChild(line);
+                  }
+                  docs.appendChild(section);
+                }
+                docs.dataset.status = "loaded";
+              } catch (error) {
+                docs.dataset.status = "failed";
+                docs.appendChild(document.createTextNode("The schema could not be read: " + error.message));
+              }
             }
 
             async function run() {

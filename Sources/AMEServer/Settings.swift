@@ -149,6 +149,26 @@ public enum Settings {
             "AME_SHUTDOWN_TIMEOUT", "10", "Seconds in-flight requests get to finish on SIGTERM.",
             check: integer(0...3600)),
         Setting(
+            "AME_CORS_ORIGINS", nil,
+            "Browser origins allowed to call AME (CORS), comma-separated, or *; unset: none.",
+            check: { text in
+                let origins = text.split(separator: ",").map { String($0.filter { $0 != " " }) }.filter { !$0.isEmpty }
+                return CORSPolicy.problem(origins: origins, credentials: false)
+            }),
+        Setting(
+            "AME_CORS_ALLOW_CREDENTIALS", "false", "Let those origins send cookies and Authorization.", check: boolean),
+        Setting(
+            "AME_CORS_MAX_AGE", "600", "Seconds a browser may keep a CORS preflight's answer.",
+            check: integer(0...86_400)),
+        Setting(
+            "AME_PERSISTED_QUERIES", "automatic",
+            "automatic (Apollo's persisted queries), allow-list (only AME_PERSISTED_QUERIES_FILE's operations) or off.",
+            check: oneOf(["automatic", "allow-list", "off"])),
+        Setting("AME_PERSISTED_QUERIES_FILE", nil, "The manifest `ame operations manifest` writes, for allow-list."),
+        Setting(
+            "AME_PERSISTED_QUERIES_MAX", String(PersistedOperationsConfiguration().maxEntries),
+            "Registered persisted queries each process keeps in memory.", check: integer(1...10_000_000)),
+        Setting(
             "AME_INTROSPECTION", "true",
             "Answer __schema and __type (GraphQL clients and the console read the schema this way).",
             check: boolean),

@@ -95,3 +95,10 @@ final class SlowClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         deadline = nil
     }
 }
+
+extension AMEHTTPServer {
+    /// The channel handlers `ame serve` adds to every HTTP/1 connection: the slow-client timeouts.
+    public static func connectionHandlers(_ limits: ServerLimits) -> [any RemovableChannelHandler] {
+        [SlowClientHandler(timeouts: limits.connections)]
+    }
+}

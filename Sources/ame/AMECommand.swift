@@ -13,7 +13,7 @@ struct AMECommand: AsyncParsableCommand {
         abstract: "A schema-first GraphQL service over DynamoDB or an embedded store.",
         subcommands: [
             Serve.self, Lambda.self, Seed.self, Tables.self, Migrate.self, Keys.self, PrintSchema.self,
-            DurabilityWriter.self,
+            Operations.self, DurabilityWriter.self,
         ]
     )
 
@@ -115,6 +115,7 @@ struct StoreOptions: ParsableArguments {
         } catch {
             throw ValidationError(error.description)
         }
+        let persisted = try persistedOperationsConfiguration()
         cache?.start()
         switch store {
         case "embedded":
@@ -122,7 +123,8 @@ struct StoreOptions: ParsableArguments {
             let engine = try GraphQLEngine(
                 registry: registry, store: try SQLiteStore(path: "\(dataDir)/ame.sqlite"), limits: limits,
                 tenantLimits: tenantLimits, keys: keys, pageTokens: pageTokens, cache: cache,
-                introspection: Settings.flag("AME_INTROSPECTION", in: loadedSettings))
+                introspection: Settings.flag("AME_INTROSPECTION", in: loadedSettings),
+                persistedOperations: persisted)
             if policy != .leave { try await Self.refusingMismatchedTables { try await engine.createTables() } }
             return engine
         case "dynamodb":
@@ -131,7 +133,8 @@ struct StoreOptions: ParsableArguments {
             let engine = try GraphQLEngine(
                 registry: registry, store: backend, limits: limits, tenantLimits: tenantLimits, keys: keys,
                 pageTokens: pageTokens, cache: cache,
-                introspection: Settings.flag("AME_INTROSPECTION", in: loadedSettings))
+                introspection: Settings.flag("AME_INTROSPECTION", in: loadedSettings),
+                persistedOperations: persisted)
             switch policy {
             case .create:
                 try await Self.refusingMismatchedTables { try await engine.createTables() }
@@ -197,13 +200,19 @@ struct Serve: AsyncParsableCommand {
                 "refusing to serve on \(host) without authentication: bind to 127.0.0.1, or set AME_API_KEYS_FILE or AME_JWT_SECRET"
             )
         }
+        let cors: CORSPolicy?
+        do {
+            cors = try CORSPolicy(settings: loadedSettings)
+        } catch {
+            throw ValidationError(error.description)
+        }
         let metrics = Observability.bootstrap(
             level: Logger.Level(rawValue: environment("AME_LOG_LEVEL") ?? "info") ?? .info)
         let engine = try await storeOptions.openEngine(tables: .requireExisting)
         try await AMEService.serve(
             engine: engine, host: host, port: port, tenants: tenants,
             banner: " (store: \(storeOptions.store), data: \(storeOptions.dataDir))",
-            limits: ServerLimits(settings: loadedSettings), metrics: metrics,
+            limits: ServerLimits(settings: loadedSettings), metrics: metrics, cors: cors,
             shutdownTimeout: .seconds(Settings.integer("AME_SHUTDOWN_TIMEOUT", in: loadedSettings)))
     }
 }

@@ -47,7 +47,9 @@ import Testing
 
     @Test func aRequestWithoutATenantIsUnauthenticated() async throws {
         try await application().test(.router) { client in
-            try await client.execute(uri: "/graphql", method: .post, body: Self.body("{ ping }")) { response in
+            try await client.execute(
+                uri: "/graphql", method: .post, headers: [.contentType: "application/json"], body: Self.body("{ ping }")
+            ) { response in
                 #expect(response.status == .unauthorized)
                 let json = try JSONValue.parse(String(buffer: response.body))
                 #expect(json["errors"]?.arrayValue.first?["extensions"]?["code"] == "UNAUTHENTICATED")

@@ -24,6 +24,20 @@ public enum AMEError: Error, Sendable, Equatable {
     case unresolvedField(type: String, field: String)
     /// `__schema` or `__type` while `AME_INTROSPECTION` is off.
     case introspectionDisabled
+    /// A POST body of a media type other than `application/json` (HTTP 415).
+    case unsupportedMediaType(String)
+    /// An `Accept` header naming no media type AME writes (HTTP 406).
+    case notAcceptable(String)
+    /// A method `/graphql` does not take (HTTP 405, with `Allow`).
+    case methodNotAllowed(String)
+    /// `extensions.persistedQuery` names a hash this server does not know: send the query with it.
+    case persistedQueryNotFound
+    /// Persisted queries are off (`AME_PERSISTED_QUERIES=off`).
+    case persistedQueryNotSupported
+    /// The query sent with a `sha256Hash` is not the text of that hash.
+    case persistedQueryHashMismatch
+    /// Allow-list mode: the operation is not in the manifest.
+    case operationNotAllowed
 
     public var code: String {
         switch self {
@@ -44,13 +58,21 @@ public enum AMEError: Error, Sendable, Equatable {
         case .internalError: "INTERNAL"
         case .unresolvedField: "UNRESOLVED_FIELD"
         case .introspectionDisabled: "INTROSPECTION_DISABLED"
+        case .unsupportedMediaType: "UNSUPPORTED_MEDIA_TYPE"
+        case .notAcceptable: "NOT_ACCEPTABLE"
+        case .methodNotAllowed: "METHOD_NOT_ALLOWED"
+        case .persistedQueryNotFound: "PERSISTED_QUERY_NOT_FOUND"
+        case .persistedQueryNotSupported: "PERSISTED_QUERY_NOT_SUPPORTED"
+        case .persistedQueryHashMismatch: "PERSISTED_QUERY_HASH_MISMATCH"
+        case .operationNotAllowed: "OPERATION_NOT_ALLOWED"
         }
     }
 
     public var message: String {
         switch self {
         case .parseFailed(let message), .validationFailed(let message), .conflict(let message),
-            .unauthenticated(let message), .forbidden(let message), .notConfigured(let message):
+            .unauthenticated(let message), .forbidden(let message), .notConfigured(let message),
+            .unsupportedMediaType(let message), .notAcceptable(let message), .methodNotAllowed(let message):
             message
         case .badUserInput(let message, _): message
         case .entityNotFound(let type, let key): "\(type) `\(key)` does not exist"
@@ -67,6 +89,13 @@ public enum AMEError: Error, Sendable, Equatable {
         case .unresolvedField(let type, let field): "`\(type).\(field)` has no resolver in this server"
         case .introspectionDisabled:
             "introspection (`__schema`, `__type`) is turned off on this server (AME_INTROSPECTION=false)"
+        // Apollo clients recognise these two by their exact messages.
+        case .persistedQueryNotFound: "PersistedQueryNotFound"
+        case .persistedQueryNotSupported: "PersistedQueryNotSupported"
+        case .persistedQueryHashMismatch:
+            "the query's SHA-256 is not `extensions.persistedQuery.sha256Hash`: send the hash of the query's exact UTF-8 text"
+        case .operationNotAllowed:
+            "this server runs registered operations only (AME_PERSISTED_QUERIES=allow-list): add the operation to the manifest (`ame operations manifest`) and deploy it"
         }
     }
 

@@ -12,6 +12,8 @@ final class DocumentCache: Sendable {
 
     private struct State {
         var entries: [[UInt8]: (document: Document, lastUse: UInt64)] = [:]
+        /// Documents kept for the server's life (the allow-list's operations), outside `capacity`.
+        var pinned: [[UInt8]: Document] = [:]
         var clock: UInt64 = 0
         var hits = 0
         var misses = 0
@@ -26,6 +28,10 @@ final class DocumentCache: Sendable {
         let query = Array(query.utf8)
         return state.withLock { state in
             state.clock += 1
+            if let document = state.pinned[query] {
+                state.hits += 1
+                return document
+            }
             guard var entry = state.entries[query] else {
                 state.misses += 1
                 return nil
@@ -49,6 +55,12 @@ final class DocumentCache: Sendable {
             }
             state.entries[query] = (document, state.clock)
         }
+    }
+
+    /// Keeps a document that parsed and validated for as long as the cache lives.
+    func pin(_ document: Document, for query: String) {
+        let query = Array(query.utf8)
+        state.withLock { $0.pinned[query] = document }
     }
 
     /// Hits, misses and the number of cached documents.

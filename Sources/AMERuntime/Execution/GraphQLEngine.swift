@@ -8,14 +8,18 @@ public struct GraphQLRequest: Sendable {
     public var operationName: String?
     /// `false` for requests that must not change anything (GraphQL over HTTP `GET`).
     public var allowsMutations: Bool
+    /// The request's `extensions` (e.g. `persistedQuery`).
+    public var extensions: JSONObject
 
     public init(
-        query: String, variables: JSONObject = JSONObject(), operationName: String? = nil, allowsMutations: Bool = true
+        query: String, variables: JSONObject = JSONObject(), operationName: String? = nil, allowsMutations: Bool = true,
+        extensions: JSONObject = JSONObject()
     ) {
         self.query = query
         self.variables = variables
         self.operationName = operationName
         self.allowsMutations = allowsMutations
+        self.extensions = extensions
     }
 }
 
@@ -209,6 +213,8 @@ public final class GraphQLEngine: Sendable {
     let introspection: Introspection
     /// Whether `__schema` and `__type` are answered (`AME_INTROSPECTION`); `__typename` always is.
     public let introspectionEnabled: Bool
+    /// Persisted operations: automatic (Apollo's protocol), an allow-list, or off.
+    let persistedOperations: PersistedOperations
 
     /// Hits and misses of the parsed-document cache, and how many documents it holds.
     public var documentCacheStatistics: (hits: Int, misses: Int, count: Int) { documents.statistics }
@@ -228,7 +234,8 @@ public final class GraphQLEngine: Sendable {
         tenantLimits: [String: TenantLimits] = [:],
         clock: @escaping @Sendable () -> Timestamp = Timestamp.now, keys: KeyGenerator = .random,
         pageTokens: PageTokenSigner = .random(), cache: HybridCache? = nil, introspection: Bool = true,
-        uploadSigner: (any UploadURLSigning)? = nil
+        uploadSigner: (any UploadURLSigning)? = nil,
+        persistedOperations: PersistedOperationsConfiguration = PersistedOperationsConfiguration()
     ) throws {
         self.cache = cache
         introspectionEnabled = introspection
@@ -246,6 +253,7 @@ public final class GraphQLEngine: Sendable {
         mutationTypeName = schema.mutationType?.name ?? "Mutation"
         let queryFields = try schema.queryType?.fields() ?? [:]
         nonNullQueryFields = Set(queryFields.compactMap { $0.value.type is GraphQLNonNull ? $0.key : nil })
+        self.persistedOperations = PersistedOperations(configuration: persistedOperations, redis: cache?.redis)
         var roots: [String: RootField] = ["ping": .ping]
         for root in SystemRoot.allCases { roots[root.rawValue] = .system(root) }
         var byName: [String: EntityDefinition] = [:]
@@ -261,6 +269,18 @@ public final class GraphQLEngine: Sendable {
         rootFields = roots
         entitiesByName = byName
         entitiesByType = byType
+        // The allow-list's operations are parsed and validated once, at start, and kept.
+        if case .allowList(let operations) = persistedOperations.mode {
+            for (hash, query) in operations {
+                switch checkedDocument(query) {
+                case .success(let document): documents.pin(document, for: query)
+                case .failure(let failure):
+                    throw AMEError.badUserInput(
+                        "the persisted operation \(hash) does not validate against the schema: "
+                            + failure.errors.map(\.error.message).joined(separator: "; "), field: nil)
+                }
+            }
+        }
     }
 
     /// Creates every table the schema needs (idempotent), after checking that the existing ones
@@ -278,6 +298,16 @@ public final class GraphQLEngine: Sendable {
 
     /// Executes one request for one tenant.
     public func execute(_ request: GraphQLRequest, tenant: Tenant) async -> GraphQLResponse {
+        var request = request
+        do {
+            request.query = try await persistedOperations.query(for: request)
+        } catch {
+            return GraphQLResponse(
+                tree: nil, errors: [GraphQLErrorPayload(error)],
+                cost: ExecutionCost(
+                    complexity: 0, maxComplexity: limits(for: tenant).maxComplexity, storeCalls: 0, itemsRead: 0),
+                storeCounters: StoreSession.Counters())
+        }
         let session = StoreSession(store: store, cache: cache)
         let limits = limits(for: tenant)
         var complexity = 0
