@@ -57,8 +57,12 @@ public enum AMEHTTPServer {
         router.get("ready") { _, _ in
             do {
                 _ = try await engine.store.listTables()
+                Counter(label: "ame_ready_checks_total", dimensions: [("result", "ready")]).increment()
                 return jsonResponse(.ok, ["status": "ready"])
             } catch {
+                // What the readiness alerts count (the counter here, the log line on Lambda).
+                Counter(label: "ame_ready_checks_total", dimensions: [("result", "unavailable")]).increment()
+                logger.warning("ready check failed", metadata: ["error": "\(error)"])
                 return jsonResponse(.serviceUnavailable, ["status": "store unavailable"])
             }
         }

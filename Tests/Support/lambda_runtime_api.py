@@ -27,6 +27,8 @@ It exits when PARENT_PID does, so it never outlives the test run that started it
 """
 import base64
 import json
+import select
+import socket
 import sys
 import threading
 import time
@@ -69,6 +71,13 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def client_gone(self):
+        readable, _, _ = select.select([self.connection], [], [], 0)
+        try:
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
     def read_body(self):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
@@ -78,8 +87,12 @@ class Handler(BaseHTTPRequestHandler):
             with condition:
                 state["waiting"] = True
                 condition.notify_all()
-                while not queue:
-                    condition.wait()
+                # A runtime that went away while waiting (its process was stopped) takes no event.
+                while not queue or self.client_gone():
+                    if self.client_gone():
+                        state["waiting"] = False
+                        return
+                    condition.wait(timeout=0.2)
                 record = queue.pop(0)
                 state["waiting"] = False
                 open_ids.add(record["request_id"])

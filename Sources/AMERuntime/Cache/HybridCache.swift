@@ -1,3 +1,4 @@
+import Logging
 import Metrics
 import NIOCore
 import Synchronization
@@ -364,21 +365,35 @@ public final class HybridCache: Sendable {
     }
 
     private func redisSucceeded() {
-        state.withLock {
-            $0.consecutiveFailures = 0
-            $0.openUntil = nil
+        let wasOpen = state.withLock { state in
+            defer {
+                state.consecutiveFailures = 0
+                state.openUntil = nil
+            }
+            return state.openUntil != nil
+        }
+        if wasOpen {
+            Gauge(label: "ame_cache_redis_circuit_open").record(0)
+            Self.logger.notice("redis circuit closed")
         }
     }
 
     private func redisFailed() {
         countRedisError()
-        state.withLock { state in
+        let opened = state.withLock { state in
             state.consecutiveFailures += 1
-            if state.consecutiveFailures >= configuration.breakerThreshold {
-                state.openUntil = ContinuousClock.now + configuration.breakerCooldown
-            }
+            guard state.consecutiveFailures >= configuration.breakerThreshold else { return false }
+            defer { state.openUntil = ContinuousClock.now + configuration.breakerCooldown }
+            return state.openUntil == nil
+        }
+        if opened {
+            // Alerts watch this gauge (and, on Lambda, the log line).
+            Gauge(label: "ame_cache_redis_circuit_open").record(1)
+            Self.logger.warning("redis circuit opened", metadata: ["failures": "\(configuration.breakerThreshold)"])
         }
     }
+
+    static let logger = Logger(label: "ame.cache")
 
     private func countRedisError() {
         counters.withLock { $0.redisErrors += 1 }

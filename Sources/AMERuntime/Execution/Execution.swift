@@ -1,4 +1,5 @@
 import GraphQL
+import Metrics
 import Tracing
 
 /// One request's execution: fields are resolved level by level. At each level, every relation
@@ -103,6 +104,8 @@ final class Execution {
         case is StoreError: ameError = .storeUnavailable
         default: ameError = .internalError
         }
+        // Codes are a fixed set: a bounded label.
+        Metrics.Counter(label: "ame_field_errors_total", dimensions: [("code", ameError.code)]).increment()
         errors.append(GraphQLErrorPayload(ameError, path: path, locations: field?.location.map { [$0] } ?? []))
     }
 

@@ -17,6 +17,19 @@ public struct LambdaInvocation: Sendable {
     /// invocation error, not read).
     public var event: [UInt8]?
 
+    public init(
+        requestId: String, deadlineMilliseconds: Int64, invokedFunctionArn: String? = nil, traceId: String? = nil,
+        clientContext: String? = nil, cognitoIdentity: String? = nil, event: [UInt8]?
+    ) {
+        self.requestId = requestId
+        self.deadlineMilliseconds = deadlineMilliseconds
+        self.invokedFunctionArn = invokedFunctionArn
+        self.traceId = traceId
+        self.clientContext = clientContext
+        self.cognitoIdentity = cognitoIdentity
+        self.event = event
+    }
+
     /// The time left before the deadline, from `now` (milliseconds since 1970).
     public func remaining(now: Int64 = LambdaInvocation.nowMilliseconds()) -> Duration {
         .milliseconds(deadlineMilliseconds - now)

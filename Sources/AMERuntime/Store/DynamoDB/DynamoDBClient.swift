@@ -1,5 +1,7 @@
 import AsyncHTTPClient
 import Foundation
+import Logging
+import Metrics
 import NIOCore
 import NIOHTTP1
 
@@ -78,6 +80,10 @@ struct DynamoDBServiceError: Error, CustomStringConvertible {
 
     var description: String { "DynamoDB \(type) (HTTP \(status)): \(message)" }
 
+    var isThrottling: Bool {
+        ["ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"].contains(type)
+    }
+
     var isRetryable: Bool {
         if status >= 500 { return true }
         return [
@@ -117,6 +123,9 @@ final class DynamoDBClient: Sendable {
             } catch let error as DynamoDBServiceError where !error.isRetryable {
                 throw error
             } catch {
+                if let error = error as? DynamoDBServiceError, error.isThrottling {
+                    Self.countThrottle(operation)
+                }
                 // Throttling, 5xx and transport errors are retried with backoff until the deadline.
                 let pause = configuration.retry.delay(attempt: attempt)
                 guard clock.now + pause < deadline else {
@@ -126,6 +135,14 @@ final class DynamoDBClient: Sendable {
                 try await Task.sleep(for: pause)
             }
         }
+    }
+
+    static let logger = Logger(label: "ame.store")
+
+    /// `ame_store_throttles_total` and one log line (which CloudWatch's metric filter counts).
+    static func countThrottle(_ operation: String) {
+        Counter(label: "ame_store_throttles_total", dimensions: [("operation", operation)]).increment()
+        logger.warning("store request throttled", metadata: ["operation": .string(operation)])
     }
 
     private func sendOnce(_ operation: String, _ payload: JSONValue) async throws -> JSONValue {
