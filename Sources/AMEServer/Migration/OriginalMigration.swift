@@ -290,14 +290,15 @@ public final class OriginalMigration: Sendable {
                     do throws(MigrationError) {
                         items += try self.translate(item, from: table, survey: survey)
                     } catch {
-                        // Changed on the original's side since it was checked: nothing of this page is written.
-                        throw MigrationError.invalidItems([error])
+                        // Changed on the original's side since it was checked: the run stops before
+                        // this page; the next run resumes here once the item is fixed.
+                        throw error
                     }
                 }
                 let outcome = try await self.apply(items)
                 counters.withLock { $0.add(outcome, scanned: page.items.count, from: table.logicalName) }
-                let scanned = try await self.advance(table, segment, pass: state.pass, page: page)
-                progress.advance(page.items.count, segmentScanned: scanned)
+                try await self.advance(table, segment, pass: state.pass, page: page)
+                progress.advance(page.items.count)
                 return true
             }
             progress.finish()
@@ -433,9 +434,9 @@ public final class OriginalMigration: Sendable {
             scanned: ((try? item.int("scanned")) ?? nil) ?? 0)
     }
 
-    /// Records that a segment's page is written: where the segment goes on, or that it is done.
-    /// Returns how many items of the segment this pass has scanned.
-    private func advance(_ table: OriginalLayout.Table, _ segment: Int, pass: Int, page: ScanPage) async throws -> Int {
+    /// Records that a segment's page is written: where the segment goes on, or that it is done,
+    /// and how many items of the segment this pass has scanned.
+    private func advance(_ table: OriginalLayout.Table, _ segment: Int, pass: Int, page: ScanPage) async throws {
         let previous = try await segmentCheckpoint(table, segment)
         let scanned = (previous?.pass == pass ? previous?.scanned ?? 0 : 0) + page.items.count
         var item: Item = [
@@ -446,7 +447,6 @@ public final class OriginalMigration: Sendable {
         ]
         if let key = page.lastEvaluatedKey { item["last_key"] = .map(key) }
         try await session.batchWrite([.put(table: checkpoints.name, item: item)])
-        return scanned
     }
 }
 
@@ -537,7 +537,7 @@ final class ProgressMeter: Sendable {
         state = Mutex(State(processed: already, lastLine: .now))
     }
 
-    func advance(_ count: Int, segmentScanned: Int) {
+    func advance(_ count: Int) {
         let line: String? = state.withLock { state in
             state.processed += count
             let now = ContinuousClock.now
