@@ -116,6 +116,12 @@ struct StoreOptions: ParsableArguments {
             throw ValidationError(error.description)
         }
         let persisted = try persistedOperationsConfiguration()
+        let uploads: S3UploadURLSigner?
+        do {
+            uploads = try S3UploadURLSigner.fromEnvironment(loadedSettings)
+        } catch {
+            throw ValidationError(error.description)
+        }
         cache?.start()
         switch store {
         case "embedded":
@@ -124,7 +130,7 @@ struct StoreOptions: ParsableArguments {
                 registry: registry, store: try SQLiteStore(path: "\(dataDir)/ame.sqlite"), limits: limits,
                 tenantLimits: tenantLimits, keys: keys, pageTokens: pageTokens, cache: cache,
                 introspection: Settings.flag("AME_INTROSPECTION", in: loadedSettings),
-                persistedOperations: persisted)
+                uploadSigner: uploads, persistedOperations: persisted)
             if policy != .leave { try await Self.refusingMismatchedTables { try await engine.createTables() } }
             return engine
         case "dynamodb":
@@ -134,7 +140,7 @@ struct StoreOptions: ParsableArguments {
                 registry: registry, store: backend, limits: limits, tenantLimits: tenantLimits, keys: keys,
                 pageTokens: pageTokens, cache: cache,
                 introspection: Settings.flag("AME_INTROSPECTION", in: loadedSettings),
-                persistedOperations: persisted)
+                uploadSigner: uploads, persistedOperations: persisted)
             switch policy {
             case .create:
                 try await Self.refusingMismatchedTables { try await engine.createTables() }
