@@ -68,6 +68,14 @@ import Testing
         let stillUnknown = await engine.execute(
             GraphQLRequest(query: "", extensions: Self.persisted(wrong)), tenant: Self.tenant)
         #expect(stillUnknown.errors.map(\.error.code) == ["PERSISTED_QUERY_NOT_FOUND"])
+        // A query that does not validate is not registered under its (correct) hash.
+        let invalid = "{ nope }"
+        let refused = await engine.execute(
+            GraphQLRequest(query: invalid, extensions: Self.persisted(Self.sha256(invalid))), tenant: Self.tenant)
+        #expect(refused.errors.map(\.error.code) == ["GRAPHQL_VALIDATION_FAILED"])
+        let notRegistered = await engine.execute(
+            GraphQLRequest(query: "", extensions: Self.persisted(Self.sha256(invalid))), tenant: Self.tenant)
+        #expect(notRegistered.errors.map(\.error.code) == ["PERSISTED_QUERY_NOT_FOUND"])
         for extensions in [
             Self.persisted(Self.sha256(Self.query), version: 2), Self.persisted("ABC"),
             ["persistedQuery": "yes"] as JSONObject,

@@ -299,8 +299,10 @@ public final class GraphQLEngine: Sendable {
     /// Executes one request for one tenant.
     public func execute(_ request: GraphQLRequest, tenant: Tenant) async -> GraphQLResponse {
         var request = request
+        let persisted: PersistedOperations.Resolution
         do {
-            request.query = try await persistedOperations.query(for: request)
+            persisted = try await persistedOperations.resolve(request)
+            request.query = persisted.query
         } catch {
             return GraphQLResponse(
                 tree: nil, errors: [GraphQLErrorPayload(error)],
@@ -375,6 +377,7 @@ public final class GraphQLEngine: Sendable {
             }
             documents.store(document, for: request.query)
         }
+        if let hash = persisted.registerAs { await persistedOperations.register(request.query, hash: hash) }
         let data = await withSpan("execute \(execution.operation.name?.value ?? "anonymous")") { _ in
             await execution.run()
         }

@@ -81,13 +81,20 @@ final class PersistedOperations: Sendable {
         }.joined()
     }
 
+    /// What a request runs: its query text, and the hash to register it under once it has
+    /// parsed and validated (a query that does not validate is never registered).
+    struct Resolution {
+        var query: String
+        var registerAs: String?
+    }
+
     /// The query text `request` runs.
-    func query(for request: GraphQLRequest) async throws(AMEError) -> String {
+    func resolve(_ request: GraphQLRequest) async throws(AMEError) -> Resolution {
         guard let persisted = request.extensions["persistedQuery"] else {
             if case .allowList(let operations) = configuration.mode, operations[Self.hash(request.query)] == nil {
                 throw AMEError.operationNotAllowed
             }
-            return request.query
+            return Resolution(query: request.query)
         }
         guard case .object = persisted, persisted["version"] == 1 else {
             throw AMEError.badUserInput(
@@ -108,18 +115,16 @@ final class PersistedOperations: Sendable {
             throw AMEError.persistedQueryNotSupported
         case .allowList(let operations):
             guard let query = operations[hash] else { throw AMEError.operationNotAllowed }
-            return query
+            return Resolution(query: query)
         case .automatic:
-            if let given {
-                await register(given, hash: hash)
-                return given
-            }
+            if let given { return Resolution(query: given, registerAs: hash) }
             guard let query = await lookUp(hash) else { throw AMEError.persistedQueryNotFound }
-            return query
+            return Resolution(query: query)
         }
     }
 
-    private func register(_ query: String, hash: String) async {
+    /// Keeps `query` under `hash`, here and in Redis.
+    func register(_ query: String, hash: String) async {
         memory.withLock { _ = $0.set(query, for: hash, now: .now) }
         guard let redis else { return }
         _ = try? await redis.send([
