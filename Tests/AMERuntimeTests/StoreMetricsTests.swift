@@ -46,27 +46,31 @@ import Testing
         let proxy = try await FaultProxyProcess.start(upstream: moto.absoluteString)
         defer { proxy.stop() }
         let registry = AMESchemaRegistry.registry.withTablePrefix("m\(UUID().uuidString.prefix(6).lowercased())-")
-        let store = DynamoDBStore(
-            configuration: DynamoDBConfiguration(
-                endpoint: proxy.endpoint, region: "us-east-1",
-                credentials: AWSCredentials(accessKeyId: "testing", secretAccessKey: "testing"),
-                retry: RetryPolicy(
-                    baseDelay: .milliseconds(5), maxDelay: .milliseconds(20), deadline: .milliseconds(400))),
-            tables: registry.tableDefinitions)
-        let engine = try GraphQLEngine(registry: registry, store: store)
-        try await engine.createTables()
+        func engine(deadline: Duration) throws -> GraphQLEngine {
+            let store = DynamoDBStore(
+                configuration: DynamoDBConfiguration(
+                    endpoint: proxy.endpoint, region: "us-east-1",
+                    credentials: AWSCredentials(accessKeyId: "testing", secretAccessKey: "testing"),
+                    retry: RetryPolicy(baseDelay: .milliseconds(5), maxDelay: .milliseconds(20), deadline: deadline)),
+                tables: registry.tableDefinitions)
+            return try GraphQLEngine(registry: registry, store: store)
+        }
+        // Retries have time to get through two throttles; the other engine gives up quickly.
+        let patient = try engine(deadline: .seconds(10))
+        let hasty = try engine(deadline: .milliseconds(300))
+        try await patient.createTables()
         let query = GraphQLRequest(query: "{ contactProfileList { contactProfileList { email } } }")
         let tenant = Tenant(endpointId: "metrics")
 
         let throttlesBefore = total("ame_store_throttles_total", [("operation", "Query")])
         try await proxy.queue(Array(repeating: ("throttle", target: "Query", milliseconds: 0), count: 2))
-        let retried = await engine.execute(query, tenant: tenant)
+        let retried = await patient.execute(query, tenant: tenant)
         #expect(retried.errors.isEmpty)
         #expect(total("ame_store_throttles_total", [("operation", "Query")]) - throttlesBefore >= 2)
 
         let unavailableBefore = total("ame_field_errors_total", [("code", "STORE_UNAVAILABLE")])
         try await proxy.queue(Array(repeating: ("throttle", target: "Query", milliseconds: 0), count: 1000))
-        let failed = await engine.execute(query, tenant: tenant)
+        let failed = await hasty.execute(query, tenant: tenant)
         #expect(failed.errors.map(\.error) == [.storeUnavailable])
         #expect(total("ame_field_errors_total", [("code", "STORE_UNAVAILABLE")]) - unavailableBefore >= 1)
     }

@@ -162,7 +162,7 @@ struct LambdaRuntimePeer {
     }
 
     func stop() {
-        // Helpers may inherit a blocked SIGTERM from the test process: SIGKILL.
+        // The test servers may inherit a blocked SIGTERM from the test process: SIGKILL.
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
