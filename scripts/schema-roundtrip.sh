@@ -87,7 +87,7 @@ assert fetched["data"]["campaign"] == {"name": "Spring", "status": "active"}, fe
 deleted = gql("mutation($k: String!) { deleteCampaign(campaignUuid: $k) { ok } }", {"k": key})
 assert deleted["data"]["deleteCampaign"]["ok"] is True, deleted
 gone = gql("query($k: String!) { campaign(campaignUuid: $k) { name } }", {"k": key})
-assert gone["data"]["campaign"] is None, gone
+assert gone["data"] is None and gone["errors"][0]["extensions"]["code"] == "ENTITY_NOT_FOUND", gone
 print("schema-roundtrip: campaign, campaignList(status:), insertUpdateCampaign, deleteCampaign and the nested corporationProfile work")
 PY
 kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
