@@ -18,6 +18,12 @@ import Testing
         }
     }
 
+    /// The name the SDL's `schema { mutation: … }` gives the mutation root.
+    static var mutationTypeName: String {
+        let line = AMESchemaRegistry.sdl.split(separator: "\n").first { $0.drop { $0 == " " }.hasPrefix("mutation:") }
+        return line.map { String($0.split(separator: ":")[1].drop { $0 == " " }) } ?? "Mutation"
+    }
+
     /// The fields of `type` in the SDL, in declaration order.
     static func declaredFields(of type: String) -> [String] {
         let lines = AMESchemaRegistry.sdl.split(separator: "\n", omittingEmptySubsequences: false)
@@ -64,7 +70,7 @@ import Testing
         #expect(response.errors.isEmpty, "\(response.errors.map(\.error.message))")
         let schema = try #require(response.data?["__schema"])
         #expect(schema["queryType"]?["name"] == "Query")
-        #expect(schema["mutationType"]?["name"] == "Mutation")
+        #expect(schema["mutationType"]?["name"] == .string(Self.mutationTypeName))
         #expect(schema["subscriptionType"] == .null)
         let types = schema["types"]?.arrayValue ?? []
         let address = try #require(types.first { $0["name"] == "AddressInput" })
@@ -100,7 +106,7 @@ import Testing
         // The SDL's types first, as declared; then the built-in scalars and introspection types.
         #expect(Array(names.prefix(declared.count)) == declared)
         #expect(names.contains("String") && names.contains("__Schema"))
-        for type in ["Query", "Mutation", "ContactProfileType", "PlaceType"] {
+        for type in ["Query", Self.mutationTypeName, "ContactProfileType", "PlaceType"] {
             let fields = await test.run("{ __type(name: \"\(type)\") { fields { name } } }")
             let listed = (fields.data?["__type"]?["fields"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
             #expect(listed == Self.declaredFields(of: type), "\(type)")

@@ -176,15 +176,17 @@ import Testing
                     #expect(response.status == .badRequest, "\(body)")
                 }
             }
-            // A field error is a 200 with data, for both types.
+            // A field error is a 200, for both types, even when it nulls the whole `data` (a get
+            // of a missing key is non-null, as in the original).
             try await client.execute(
                 uri: "/graphql", method: .post, headers: Self.headers(accept: "application/graphql-response+json"),
                 body: Self.body("{ contactProfile(contactUuid: \"missing\") { email } ping }")
             ) { response in
                 #expect(response.status == .ok)
                 let body = try Self.json(response)
-                #expect(body["data"]?["ping"] == "pong")
+                #expect(body["data"] == .null)
                 #expect(body["errors"]?[0]?["path"] == ["contactProfile"])
+                #expect(body["errors"]?[0]?["extensions"]?["code"] == "ENTITY_NOT_FOUND")
             }
         }
     }

@@ -44,7 +44,9 @@ import Testing
         ])
         #expect(answer["statusCode"] == 200)
         #expect(answer["isBase64Encoded"] == false)
-        #expect(answer["multiValueHeaders"]?["Content-Type"] == ["application/json"])
+        // No `Accept`: answered as GraphQL over HTTP says, in its own media type.
+        #expect(
+            answer["multiValueHeaders"]?["Content-Type"] == ["application/graphql-response+json; charset=utf-8"])
         // Without the client's own request id, the invocation's names the request.
         #expect(answer["headers"]?["X-Request-Id"] == "req-1")
         let body = try JSONValue.parse(answer["body"]?.stringValue ?? "")

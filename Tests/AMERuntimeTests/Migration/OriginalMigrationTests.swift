@@ -61,6 +61,13 @@ import Testing
             + owners.count
     }
 
+    /// `employee_count` → `employeeCount`.
+    static func camelCase(_ name: String) -> String {
+        let parts = name.split(separator: "_")
+        return (parts.first.map(String.init) ?? "")
+            + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+    }
+
     @Test func copiesEveryRowVersionAndAuditRecordAndAMEAnswersWhatTheDataImplies() async throws {
         guard let setup = try await Self.setup() else { return }
         let before = try setup.original.digest()
@@ -81,7 +88,7 @@ import Testing
             let key = Self.s(contact, "contact_uuid")!
             let tenant = Self.tenant(contact)
             let data = await setup.run(
-                "query($k: ID!) { contactProfile(contactUuid: $k) { email firstName lastName placeUuid endpointId partId createdAt updatedAt data } }",
+                "query($k: String!) { contactProfile(contactUuid: $k) { email firstName lastName placeUuid endpointId partId createdAt updatedAt data } }",
                 ["k": .string(key)], tenant: tenant)
             let answer = data["contactProfile"]
             #expect(answer?["email"]?.stringValue == Self.s(contact, "email"))
@@ -89,15 +96,22 @@ import Testing
             #expect(answer?["lastName"]?.stringValue == Self.s(contact, "last_name"))
             #expect(answer?["placeUuid"]?.stringValue == Self.s(contact, "place_uuid"))
             #expect(answer?["partId"]?.stringValue == tenant.partId)
-            let created = Timestamp(iso8601: Self.s(contact, "created_at")!)!
-            #expect(answer?["createdAt"]?.stringValue.flatMap(Timestamp.init(iso8601:)) == created)
+            // Answered as the original answers it: microseconds, no offset (the stored value is UTC).
+            #expect(
+                answer?["createdAt"]?.stringValue
+                    == Self.s(contact, "created_at")?.replacingOccurrences(of: "+0000", with: ""))
+            #expect(
+                answer?["updatedAt"]?.stringValue
+                    == Self.s(contact, "updated_at")?.replacingOccurrences(of: "+0000", with: ""))
             let own = versions.filter { Self.s($0, "data_identity") == key }
             for active in own where Self.s(active, "status") == "active" {
-                let attribute = String(Self.s(active, "data_type_attribute_name")!.dropFirst("contact-".count))
+                // Answered in camelCase (`JSONCamelCase`), as the original answers it.
+                let attribute = Self.camelCase(
+                    String(Self.s(active, "data_type_attribute_name")!.dropFirst("contact-".count)))
                 #expect(answer?["data"]?[attribute]?.stringValue == Self.s(active, "value"))
             }
             let listed = await setup.run(
-                "query($k: ID!) { attributeValueList(dataType: \"contact\", dataIdentity: $k) { attributeValueList { valueVersionUuid value status } } }",
+                "query($k: String!) { attributeValueList(dataType: \"contact\", dataIdentity: $k) { attributeValueList { valueVersionUuid value status } } }",
                 ["k": .string(key)], tenant: tenant)
             let listedVersions = listed["attributeValueList"]?["attributeValueList"]?.arrayValue ?? []
             #expect(
@@ -105,7 +119,7 @@ import Testing
                     == Set(own.map { Self.s($0, "value_version_uuid")! }))
             #expect(listedVersions.contains { $0["status"] == "inactive" })
             let history = await setup.run(
-                "query($k: ID!) { activityHistoryList(id: $k) { activityHistoryList { id type log updatedBy } } }",
+                "query($k: String!) { activityHistoryList(id: $k) { activityHistoryList { id type log updatedBy } } }",
                 ["k": .string(key)], tenant: tenant)
             #expect(
                 history["activityHistoryList"]?["activityHistoryList"]?.arrayValue.map { $0["log"]?.stringValue ?? "" }
@@ -115,7 +129,7 @@ import Testing
                 ? Tenant(endpointId: "acme", partId: "eu") : Tenant(endpointId: "dev", partId: "dev")
             let hidden = await setup.engine.execute(
                 GraphQLRequest(
-                    query: "query($k: ID!) { contactProfile(contactUuid: $k) { email } }",
+                    query: "query($k: String!) { contactProfile(contactUuid: $k) { email } }",
                     variables: ["k": .string(key)]),
                 tenant: other)
             #expect(hidden.errors.map(\.error.code) == ["ENTITY_NOT_FOUND"], "another tenant does not see it")
@@ -124,7 +138,7 @@ import Testing
         // Relations and maps survive: a place's corporation, a corporation's address and lists.
         for corporation in setup.items("corporation_profiles") {
             let data = await setup.run(
-                "query($k: ID!) { corporationProfile(corporationUuid: $k) { businessName categories address { street zip } data } }",
+                "query($k: String!) { corporationProfile(corporationUuid: $k) { businessName categories address data } }",
                 ["k": .string(Self.s(corporation, "corporation_uuid")!)], tenant: Self.tenant(corporation))
             let answer = data["corporationProfile"]
             #expect(answer?["businessName"]?.stringValue == Self.s(corporation, "business_name"))
@@ -140,7 +154,7 @@ import Testing
         let orphans = setup.items("activity_history").filter { Self.s($0, "log") == "deleted #1" }
         for orphan in orphans {
             let data = await setup.run(
-                "query($k: ID!) { activityHistoryList(id: $k) { activityHistoryList { id log } } }",
+                "query($k: String!) { activityHistoryList(id: $k) { activityHistoryList { id log } } }",
                 ["k": .string(Self.s(orphan, "id")!)], tenant: unassigned)
             #expect(data["activityHistoryList"]?["activityHistoryList"]?.arrayValue.count == 1)
         }
@@ -202,8 +216,9 @@ import Testing
         let changed = await setup.engine.execute(
             GraphQLRequest(
                 query:
-                    "mutation($k: ID!) { insertUpdateContactProfile(contactUuid: $k, lastName: \"Changed in AME\", updatedBy: \"ops\") { contactProfile { lastName } } }",
-                variables: ["k": .string(Self.s(second, "contact_uuid")!)]), tenant: Self.tenant(second))
+                    "mutation($k: String!, $p: String!) { insertUpdateContactProfile(contactUuid: $k, placeUuid: $p, lastName: \"Changed in AME\", updatedBy: \"ops\") { contactProfile { lastName } } }",
+                variables: ["k": .string(Self.s(second, "contact_uuid")!), "p": .string(Self.s(second, "place_uuid")!)]),
+            tenant: Self.tenant(second))
         #expect(changed.errors.isEmpty)
 
         let report = try await setup.migration().run()
@@ -215,12 +230,13 @@ import Testing
         #expect(report.kept[table("contact_profiles")] == 1, "the row AME changed is kept as AME has it")
 
         let data = await setup.run(
-            "query($k: ID!) { contactProfile(contactUuid: $k) { firstName data } }", ["k": .string(key)], tenant: tenant
+            "query($k: String!) { contactProfile(contactUuid: $k) { firstName data } }", ["k": .string(key)],
+            tenant: tenant
         )
         #expect(data["contactProfile"]?["firstName"] == "Renamed #1")
         #expect(data["contactProfile"]?["data"]?["department"] == "Support #9")
         let kept = await setup.run(
-            "query($k: ID!) { contactProfile(contactUuid: $k) { lastName } }",
+            "query($k: String!) { contactProfile(contactUuid: $k) { lastName } }",
             ["k": .string(Self.s(second, "contact_uuid")!)], tenant: Self.tenant(second))
         #expect(kept["contactProfile"]?["lastName"] == "Changed in AME")
 
