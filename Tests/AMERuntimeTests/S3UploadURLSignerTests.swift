@@ -1,3 +1,4 @@
+import AMEGenerated
 import AMERuntime
 import Foundation
 import Testing
@@ -97,6 +98,26 @@ import Testing
                 "AME_UPLOAD_URL_EXPIRATION": "604801",
             ])
         }
+    }
+
+    @Test func presignedUploadUrlAnswersTheSignersURLForTheCredentialsTenant() async throws {
+        let signer = S3UploadURLSigner(
+            bucket: "uploads", credentials: Self.credentials, region: "us-east-1", expiration: 900)
+        let engine = try GraphQLEngine(
+            registry: AMESchemaRegistry.registry, store: try SQLiteStore(path: nil), uploadSigner: signer)
+        let response = await engine.execute(
+            GraphQLRequest(
+                query: "query($k: String!) { presignedUploadUrl(objectKey: $k) { url objectKey expiration } }",
+                variables: ["k": "photos/cat.jpg"]),
+            tenant: Tenant(endpointId: "acme", partId: "eu"))
+        #expect(response.errors.isEmpty, "\(response.errors.map(\.error.message))")
+        let upload = try #require(response.data?["presignedUploadUrl"])
+        #expect(upload["objectKey"] == "acme/eu/photos/cat.jpg")
+        #expect(upload["expiration"] == 900)
+        let url = try #require(upload["url"]?.stringValue)
+        #expect(url.hasPrefix("https://uploads.s3.us-east-1.amazonaws.com/acme/eu/photos/cat.jpg?"))
+        #expect(Self.query(url)["X-Amz-SignedHeaders"] == "host")
+        #expect(Self.query(url)["X-Amz-Signature"]?.count == 64)
     }
 
     /// PUTs a file through the URL to S3 and reads it back with boto3; a URL for another key with
