@@ -92,7 +92,13 @@ public enum Settings {
                 }
             }),
         Setting("AME_API_KEYS_FILE", nil, "File of API keys (`ame keys add`)."),
-        Setting("AME_JWT_SECRET", nil, secret: true, "HS256 secret of accepted JWTs."),
+        Setting(
+            "AME_JWT_SECRET", nil, secret: true, "HS256 secret of accepted JWTs (at least 32 bytes).",
+            check: { text in
+                text.utf8.count >= 32
+                    ? nil
+                    : "is \(text.utf8.count) bytes; an HS256 secret needs at least 32 (e.g. `openssl rand -hex 32`)"
+            }),
         Setting("AME_TOKEN_SECRET", nil, secret: true, "Signs nextTokens; the same on every instance."),
         Setting(
             "AME_LOG_LEVEL", "info", "trace, debug, info, notice, warning, error or critical.",
