@@ -121,6 +121,17 @@ public enum Settings {
             "AME_MAX_STRING_BYTES", String(QueryLimits().maxStringBytes),
             "Longest string in a query literal or a JSON body, in bytes.", check: integer(64...104_857_600)),
         Setting(
+            "AME_MAX_DATA_DEPTH", String(QueryLimits().maxDataDepth),
+            "Deepest nesting of a data attribute's value (DynamoDB reads back 32 levels, 4 of them AME's).",
+            check: integer(1...28)),
+        Setting(
+            "AME_MAX_DATA_BYTES", String(QueryLimits().maxDataBytes),
+            "Most bytes of an entity's data, all attributes together (a DynamoDB item holds 400 KB).",
+            check: integer(1024...350_000)),
+        Setting(
+            "AME_MAX_DATA_KEYS", String(QueryLimits().maxDataKeys), "Most attributes of an entity's data.",
+            check: integer(1...100_000)),
+        Setting(
             "AME_MAX_JSON_DEPTH", String(JSONLimits().maxDepth),
             "Deepest nesting of arrays and objects in a JSON body.",
             check: integer(4...512)),
@@ -254,6 +265,9 @@ extension QueryLimits {
             maxQueryBytes: Settings.integer("AME_MAX_QUERY_LENGTH", in: settings),
             maxQueryTokens: Settings.integer("AME_MAX_QUERY_TOKENS", in: settings),
             maxQueryNesting: Settings.integer("AME_MAX_QUERY_NESTING", in: settings),
-            maxStringBytes: Settings.integer("AME_MAX_STRING_BYTES", in: settings))
+            maxStringBytes: Settings.integer("AME_MAX_STRING_BYTES", in: settings),
+            maxDataDepth: Settings.integer("AME_MAX_DATA_DEPTH", in: settings),
+            maxDataBytes: Settings.integer("AME_MAX_DATA_BYTES", in: settings),
+            maxDataKeys: Settings.integer("AME_MAX_DATA_KEYS", in: settings))
     }
 }

@@ -136,8 +136,8 @@ extension Execution {
         case .attributeValueList:
             let dataType = try string("dataType")
             let identity = try string("dataIdentity")
-            var prefix = "V#\(dataType)#\(identity)#"
-            if let attribute = arguments["attributeName"]?.stringValue { prefix += attribute + "#" }
+            let prefix = RuntimeTables.versionKeyPrefix(
+                dataType: dataType, id: identity, attribute: arguments["attributeName"]?.stringValue)
             let status = arguments["status"]?.stringValue
             let scope = "attributeValues:\(prefix)|\(status ?? "")"
             return try await page(
@@ -145,7 +145,8 @@ extension Execution {
                 limit: limit, scope: scope, listField: "attributeValueList", arguments: arguments,
                 matches: { status == nil || $0["status"]?.stringValue == status }, record: SystemRecords.attributeValue)
         case .activityHistory:
-            let prefix = "\(try string("id"))#\(try string("timestamp"))#"
+            let prefix = RuntimeTables.activityHistoryKeyPrefix(
+                id: try string("id"), timestamp: try string("timestamp"))
             let page = try await session.query(
                 QueryRequest(table: history, partition: partition, sortCondition: .beginsWith(prefix), limit: 1))
             return page.items.first.map(SystemRecords.activityHistory) ?? .null
@@ -157,7 +158,9 @@ extension Execution {
             if let id = arguments["id"]?.stringValue {
                 request = QueryRequest(
                     table: history, partition: partition,
-                    sortCondition: .between(.string("\(id)#\(from)"), .string("\(id)#\(to)")))
+                    sortCondition: .between(
+                        .string(RuntimeTables.activityHistoryKeyPrefix(id: id) + from),
+                        .string(RuntimeTables.activityHistoryKeyPrefix(id: id) + to)))
                 if let type = arguments["type"]?.stringValue { matches = { $0["type"]?.stringValue == type } }
             } else if let type = arguments["type"]?.stringValue {
                 request = QueryRequest(
