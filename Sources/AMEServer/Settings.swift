@@ -99,7 +99,13 @@ public enum Settings {
                 }
             }),
         Setting("AME_API_KEYS_FILE", nil, "File of API keys (`ame keys add`)."),
-        Setting("AME_JWT_SECRET", nil, secret: true, "HS256 secret of accepted JWTs."),
+        Setting(
+            "AME_JWT_SECRET", nil, secret: true, "HS256 secret of accepted JWTs (at least 32 bytes).",
+            check: { text in
+                text.utf8.count >= 32
+                    ? nil
+                    : "is \(text.utf8.count) bytes; an HS256 secret needs at least 32 (e.g. `openssl rand -hex 32`)"
+            }),
         Setting("AME_TOKEN_SECRET", nil, secret: true, "Signs nextTokens; the same on every instance."),
         Setting(
             "AME_LOG_LEVEL", "info", "trace, debug, info, notice, warning, error or critical.",
@@ -121,6 +127,17 @@ public enum Settings {
         Setting(
             "AME_MAX_STRING_BYTES", String(QueryLimits().maxStringBytes),
             "Longest string in a query literal or a JSON body, in bytes.", check: integer(64...104_857_600)),
+        Setting(
+            "AME_MAX_DATA_DEPTH", String(QueryLimits().maxDataDepth),
+            "Deepest nesting of a data attribute's value (DynamoDB reads back 32 levels, 4 of them AME's).",
+            check: integer(1...28)),
+        Setting(
+            "AME_MAX_DATA_BYTES", String(QueryLimits().maxDataBytes),
+            "Most bytes of an entity's data, all attributes together (a DynamoDB item holds 400 KB).",
+            check: integer(1024...350_000)),
+        Setting(
+            "AME_MAX_DATA_KEYS", String(QueryLimits().maxDataKeys), "Most attributes of an entity's data.",
+            check: integer(1...100_000)),
         Setting(
             "AME_MAX_JSON_DEPTH", String(JSONLimits().maxDepth),
             "Deepest nesting of arrays and objects in a JSON body.",
@@ -318,6 +335,9 @@ extension QueryLimits {
             maxQueryBytes: Settings.integer("AME_MAX_QUERY_LENGTH", in: settings),
             maxQueryTokens: Settings.integer("AME_MAX_QUERY_TOKENS", in: settings),
             maxQueryNesting: Settings.integer("AME_MAX_QUERY_NESTING", in: settings),
-            maxStringBytes: Settings.integer("AME_MAX_STRING_BYTES", in: settings))
+            maxStringBytes: Settings.integer("AME_MAX_STRING_BYTES", in: settings),
+            maxDataDepth: Settings.integer("AME_MAX_DATA_DEPTH", in: settings),
+            maxDataBytes: Settings.integer("AME_MAX_DATA_BYTES", in: settings),
+            maxDataKeys: Settings.integer("AME_MAX_DATA_KEYS", in: settings))
     }
 }

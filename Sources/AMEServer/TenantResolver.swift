@@ -9,8 +9,8 @@ import JWTKit
 ///
 /// - API keys: `Authorization: Bearer <key>`; the keys file holds the SHA-256 of each key and
 ///   its tenant, so the file itself grants nothing.
-/// - JWT (HS256): `Authorization: Bearer <jwt>` with the claims `endpoint_id` and `part_id`
-///   (default `default`), and `exp` when present.
+/// - JWT (HS256): `Authorization: Bearer <jwt>` with the claims `endpoint_id`, `part_id`
+///   (default `default`, also when empty) and `exp` (required), and `nbf` when present.
 /// - Development: with neither configured (allowed on loopback only), `X-Endpoint-Id`
 ///   (required) and `X-Part-Id` (default `default`). Once a credential method is configured,
 ///   these headers are ignored.
@@ -80,9 +80,11 @@ public struct TenantResolver: Sendable {
             do {
                 claims = try await jwtKeys.verify(credential, as: TenantClaims.self)
             } catch {
-                throw AMEError.unauthenticated("the JWT is invalid or expired")
+                throw AMEError.unauthenticated(
+                    "the JWT is invalid, expired, not yet valid (nbf) or lacks `exp`")
             }
-            return try Self.tenant(claims.endpointId, claims.partId ?? "default")
+            // An empty `part_id` is the default part, as an empty `X-Part-Id` header is.
+            return try Self.tenant(claims.endpointId, claims.partId.flatMap { $0.isEmpty ? nil : $0 } ?? "default")
         }
         guard let tenant = apiKeys[Self.hash(credential)] else {
             throw AMEError.unauthenticated("the API key is not valid")
@@ -90,12 +92,13 @@ public struct TenantResolver: Sendable {
         return tenant
     }
 
+    /// The tenant of two ids, each checked against ``Identifiers/tenantIdProblem(_:)``: a NUL, a
+    /// `#` or a look-alike spelling never reaches a partition key.
     static func tenant(_ endpoint: String, _ part: String) throws(AMEError) -> Tenant {
-        // `#` separates the two parts of the stored partition key, so it cannot appear in either.
-        guard !endpoint.isEmpty, !endpoint.contains("#"), !part.contains("#"), endpoint.utf8.count <= 256,
-            part.utf8.count <= 256
-        else {
-            throw AMEError.unauthenticated("a tenant id may not be empty, contain `#`, or exceed 256 bytes")
+        for (name, id) in [("endpoint_id", endpoint), ("part_id", part)] {
+            if let problem = Identifiers.tenantIdProblem(id) {
+                throw AMEError.unauthenticated("the tenant's \(name) \(problem)")
+            }
         }
         return Tenant(endpointId: endpoint, partId: part)
     }
@@ -105,24 +108,35 @@ public struct TenantResolver: Sendable {
         SHA256.hash(data: Array(key.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// Reads an API keys file: one key a line, `<sha256-hex> <endpoint_id> [part_id]`; `#` comments.
+    /// Reads an API keys file: one key a line, `<sha256-hex> <endpoint_id> [part_id]`; lines that
+    /// begin with `#` are comments. A bad line stops the start with its line number and problem.
     public static func readKeysFile(_ path: String) throws -> [String: Tenant] {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         var keys: [String: Tenant] = [:]
         for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-            if fields.isEmpty { continue }
-            guard (2...3).contains(fields.count), fields[0].count == 64,
-                fields[0].allSatisfy({ $0.isHexDigit })
-            else {
-                throw KeysFileError(
+            // A comment is a whole line: a `#` inside a line is part of a field (and refused there),
+            // never the start of a comment that would cut `evil#x` to `evil`.
+            let fields = rawLine.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).map(String.init)
+            if fields.isEmpty || fields[0].hasPrefix("#") { continue }
+            func bad(_ problem: String) -> KeysFileError {
+                KeysFileError(
                     description:
-                        "\(path):\(number + 1): expected `<sha256-hex> <endpoint_id> [part_id]` (make a line with `ame keys add`)"
+                        "\(path):\(number + 1): \(problem); a line is `<sha256-hex> <endpoint_id> [part_id]` (make one with `ame keys add`)"
                 )
             }
-            keys[fields[0].lowercased()] = Tenant(
-                endpointId: fields[1], partId: fields.count == 3 ? fields[2] : "default")
+            guard (2...3).contains(fields.count) else {
+                throw bad("expected 2 or 3 fields separated by spaces, found \(fields.count)")
+            }
+            guard fields[0].utf8.count == 64,
+                fields[0].utf8.allSatisfy({ $0 < 0x80 && Character(UnicodeScalar($0)).isHexDigit })
+            else {
+                throw bad("the first field is not a SHA-256 in hex (64 characters 0-9, a-f)")
+            }
+            let tenant = Tenant(endpointId: fields[1], partId: fields.count == 3 ? fields[2] : "default")
+            for (name, id) in [("endpoint_id", tenant.endpointId), ("part_id", tenant.partId)] {
+                if let problem = Identifiers.tenantIdProblem(id) { throw bad("the \(name) \(problem)") }
+            }
+            keys[fields[0].lowercased()] = tenant
         }
         return keys
     }
@@ -141,15 +155,19 @@ public struct TenantResolver: Sendable {
 struct TenantClaims: JWTPayload {
     var endpointId: String
     var partId: String?
-    var exp: ExpirationClaim?
+    /// Required: a token without an expiry would be valid for ever.
+    var exp: ExpirationClaim
+    var nbf: NotBeforeClaim?
 
     enum CodingKeys: String, CodingKey {
         case endpointId = "endpoint_id"
         case partId = "part_id"
         case exp
+        case nbf
     }
 
     func verify(using algorithm: some JWTAlgorithm) throws {
-        try exp?.verifyNotExpired()
+        try exp.verifyNotExpired()
+        try nbf?.verifyNotBefore()
     }
 }

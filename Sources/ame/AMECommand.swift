@@ -308,6 +308,11 @@ struct Keys: ParsableCommand {
         @Option(help: "Append the key's line to this keys file.") var file: String?
 
         func run() throws {
+            // The ids go into a line of spaces-separated fields and into the partition key: one
+            // that could change either's meaning (`#`, a space, a newline) is refused.
+            for (flag, id) in [("--endpoint-id", endpointId), ("--part-id", partId)] {
+                if let problem = Identifiers.tenantIdProblem(id) { throw ValidationError("\(flag) \(problem)") }
+            }
             var bytes = [UInt8](repeating: 0, count: 32)
             var generator = SystemRandomNumberGenerator()
             for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255, using: &generator) }

@@ -52,6 +52,7 @@ import Testing
             var endpoint_id: String
             var part_id: String?
             var exp: ExpirationClaim?
+            var nbf: NotBeforeClaim?
             func verify(using algorithm: some JWTAlgorithm) throws {}
         }
         let keys = JWTKeyCollection()
@@ -59,7 +60,8 @@ import Testing
         return try await keys.sign(
             Claims(
                 endpoint_id: claims["endpoint_id"] as! String, part_id: claims["part_id"] as? String,
-                exp: (claims["exp"] as? Date).map(ExpirationClaim.init(value:))))
+                exp: (claims["exp"] as? Date).map(ExpirationClaim.init(value:)),
+                nbf: (claims["nbf"] as? Date).map(NotBeforeClaim.init(value:))))
     }
 
     func status(
@@ -74,11 +76,18 @@ import Testing
     }
 
     @Test func missingForgedOrExpiredCredentialsAreUnauthenticated() async throws {
-        let forged = try await Self.jwt(["endpoint_id": "a"], secret: "another-secret-of-enough-length-000")
+        let later = Date(timeIntervalSinceNow: 600)
+        let forged = try await Self.jwt(
+            ["endpoint_id": "a", "exp": later], secret: "another-secret-of-enough-length-000")
         let expired = try await Self.jwt(["endpoint_id": "a", "exp": Date(timeIntervalSinceNow: -60)])
+        let neverExpiring = try await Self.jwt(["endpoint_id": "a"])
+        let notYetValid = try await Self.jwt(["endpoint_id": "a", "exp": later, "nbf": Date(timeIntervalSinceNow: 300)])
+        let nulInPart = try await Self.jwt(["endpoint_id": "a", "part_id": "default\u{0}zzz", "exp": later])
+        let hashInEndpoint = try await Self.jwt(["endpoint_id": "a#default", "exp": later])
         try await application().test(.router) { client in
             for authorization in [
                 nil, "Bearer ", "Bearer wrong-key", "Basic YTpi", "Bearer \(forged)", "Bearer \(expired)",
+                "Bearer \(neverExpiring)", "Bearer \(notYetValid)", "Bearer \(nulInPart)", "Bearer \(hashInEndpoint)",
             ] {
                 let (status, json) = try await status(client, authorization)
                 #expect(status == .unauthorized, "\(authorization ?? "none")")
@@ -92,10 +101,14 @@ import Testing
 
     @Test func apiKeysAndJWTsActForTheirOwnTenantOnly() async throws {
         let jwtA = try await Self.jwt(["endpoint_id": "a", "exp": Date(timeIntervalSinceNow: 600)])
-        let jwtB = try await Self.jwt(["endpoint_id": "b"])
+        let jwtB = try await Self.jwt(["endpoint_id": "b", "exp": Date(timeIntervalSinceNow: 600)])
+        // An empty part_id is the default part, as an empty X-Part-Id header is.
+        let jwtAEmptyPart = try await Self.jwt(
+            ["endpoint_id": "a", "part_id": "", "exp": Date(timeIntervalSinceNow: 600)])
         try await application().test(.router) { client in
             for (authorization, total) in [
                 ("Bearer \(Self.keyA)", 3), ("Bearer \(jwtA)", 3), ("Bearer \(Self.keyB)", 0), ("Bearer \(jwtB)", 0),
+                ("Bearer \(jwtAEmptyPart)", 3),
             ] {
                 let (status, json) = try await status(client, authorization)
                 #expect(status == .ok)
@@ -196,5 +209,29 @@ import Testing
         let bad = folder.appendingPathComponent("bad")
         try "\(TenantResolver.hash("k1")) acme\nplaintext-key acme\n".write(to: bad, atomically: true, encoding: .utf8)
         #expect(throws: TenantResolver.KeysFileError.self) { try TenantResolver.readKeysFile(bad.path) }
+        // A line whose ids would change meaning names its line and its problem.
+        for (line, problem) in [
+            ("\(TenantResolver.hash("k3")) evil#x", "endpoint_id may only contain"),
+            ("\(TenantResolver.hash("k3")) acme p#acme", "part_id may only contain"),
+            ("\(TenantResolver.hash("k3")) acme eu extra", "found 4"),
+        ] {
+            try "# tenants\n\(line)\n".write(to: bad, atomically: true, encoding: .utf8)
+            do {
+                _ = try TenantResolver.readKeysFile(bad.path)
+                Issue.record("accepted \(line)")
+            } catch {
+                #expect("\(error)".contains("\(bad.path):2: "), "\(error)")
+                #expect("\(error)".contains(problem), "\(error)")
+            }
+        }
+    }
+
+    @Test func tenantIdsHaveOneSpellingAndNoSeparators() {
+        for id in ["acme", "tenant-b", "a.b_c:d@e", String(repeating: "x", count: 128)] {
+            #expect(Identifiers.tenantIdProblem(id) == nil, "\(id)")
+        }
+        for id in ["", "evil#x", "a b", "a\nb", "a\u{0}b", "caf\u{E9}", String(repeating: "x", count: 129)] {
+            #expect(Identifiers.tenantIdProblem(id) != nil, "\(id)")
+        }
     }
 }

@@ -152,12 +152,22 @@ public struct QueryLimits: Sendable {
     public var maxQueryNesting: Int
     /// The longest string, in a query literal or a JSON body, in bytes (`AME_MAX_STRING_BYTES`).
     public var maxStringBytes: Int
+    /// The deepest nesting of a `data` attribute's value (`AME_MAX_DATA_DEPTH`).
+    public var maxDataDepth: Int
+    /// The most bytes of an entity's `data`, all attributes together (`AME_MAX_DATA_BYTES`).
+    public var maxDataBytes: Int
+    /// The most attributes of an entity's `data` (`AME_MAX_DATA_KEYS`).
+    public var maxDataKeys: Int
 
     public init(
         maxComplexity: Int = 1000, maxDepth: Int = 10, defaultPageSize: Int = 100, maxPageSize: Int = 1000,
         maxConcurrentQueries: Int = 32, documentCacheSize: Int = 1000, maxQueryBytes: Int = 100_000,
-        maxQueryTokens: Int = 10_000, maxQueryNesting: Int = 32, maxStringBytes: Int = 65_536
+        maxQueryTokens: Int = 10_000, maxQueryNesting: Int = 32, maxStringBytes: Int = 65_536,
+        maxDataDepth: Int = 16, maxDataBytes: Int = 262_144, maxDataKeys: Int = 1000
     ) {
+        self.maxDataDepth = maxDataDepth
+        self.maxDataBytes = maxDataBytes
+        self.maxDataKeys = maxDataKeys
         self.maxQueryBytes = maxQueryBytes
         self.maxQueryTokens = maxQueryTokens
         self.maxQueryNesting = maxQueryNesting

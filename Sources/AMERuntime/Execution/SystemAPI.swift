@@ -199,7 +199,9 @@ extension Execution {
         }
         /// The records of `id` in the second `timestamp` (the original's key of a record).
         func records(id: String, timestamp: Int) async throws -> [Item] {
-            let prefix = "\(id)#\(DateTimeText.secondPrefix(secondsSince1970: Int64(timestamp)))"
+            let prefix =
+                RuntimeTables.activityHistoryKeyPrefix(id: id)
+                + DateTimeText.secondPrefix(secondsSince1970: Int64(timestamp))
             let page = try await session.query(
                 QueryRequest(table: history, partition: partition, sortCondition: .beginsWith(prefix)))
             return page.items.filter { SystemRecords.seconds($0["timestamp"]) == Int64(timestamp) }
@@ -217,14 +219,12 @@ extension Execution {
             let (dataType, attribute) = try attributeName(arguments)
             let identity = arguments["dataIdentity"]?.stringValue
             // The longest key prefix the arguments fix; what they leave open is filtered while reading.
-            var prefix = "V#"
-            if let dataType {
-                prefix += dataType + "#"
-                if let identity {
-                    prefix += identity + "#"
-                    if let attribute { prefix += attribute + "#" }
+            let prefix =
+                if let dataType, let identity {
+                    RuntimeTables.versionKeyPrefix(dataType: dataType, id: identity, attribute: attribute)
+                } else {
+                    RuntimeTables.versionKeyPrefix(dataType: dataType)
                 }
-            }
             let value = arguments["value"]?.stringValue
             var statuses = arguments["statuses"]?.arrayValue.compactMap(\.stringValue)
             if let status = arguments["status"]?.stringValue { statuses = (statuses ?? []) + [status] }
@@ -265,11 +265,15 @@ extension Execution {
             if let id {
                 request = QueryRequest(
                     table: history, partition: partition,
-                    sortCondition: .between(.string("\(id)#\(from)"), .string("\(id)#\(to)")))
+                    sortCondition: .between(
+                        .string(RuntimeTables.activityHistoryKeyPrefix(id: id) + from),
+                        .string(RuntimeTables.activityHistoryKeyPrefix(id: id) + to)))
             } else if typeSet.count == 1, let type = typeSet.first {
                 request = QueryRequest(
                     table: history, index: "type-index", partition: partition,
-                    sortCondition: .between(.string("\(type)#\(from)"), .string("\(type)#\(to)")))
+                    sortCondition: .between(
+                        .string(RuntimeTables.typeTimestampFor(type: type, timestamp: from)),
+                        .string(RuntimeTables.typeTimestampFor(type: type, timestamp: to))))
             } else {
                 request = QueryRequest(table: history, partition: partition)
             }

@@ -61,7 +61,8 @@ extension WritePath {
         let page = try await session.query(
             QueryRequest(
                 table: registry.physicalTable(RuntimeTables.attributeValues), partition: .string(tenant.partitionKey),
-                sortCondition: .beginsWith("V#\(dataType)#\(identity)#\(attribute)#")))
+                sortCondition: .beginsWith(
+                    RuntimeTables.versionKeyPrefix(dataType: dataType, id: identity, attribute: attribute))))
         return page.items.first { $0["status"] == "active" }
     }
 
@@ -91,7 +92,8 @@ extension WritePath {
                 let siblings = try await session.query(
                     QueryRequest(
                         table: table, partition: .string(tenant.partitionKey),
-                        sortCondition: .beginsWith("V#\(dataType)#\(identity)#\(attribute)#")))
+                        sortCondition: .beginsWith(
+                            RuntimeTables.versionKeyPrefix(dataType: dataType, id: identity, attribute: attribute))))
                 let newest = siblings.items.filter { $0["status"] == "inactive" }
                     .max { ($0["updated_at"]?.stringValue ?? "") < ($1["updated_at"]?.stringValue ?? "") }
                 var values: [String: ItemValue] = [:]

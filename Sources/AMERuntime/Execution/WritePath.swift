@@ -26,6 +26,9 @@ struct WritePath {
                 throw AMEError.badUserInput(
                     "`\(keyField.graphQLName)` must be a non-empty string", field: keyField.graphQLName)
             }
+            if let problem = Identifiers.textProblem(text, maxBytes: Identifiers.maxKeyBytes) {
+                throw AMEError.badUserInput("`\(keyField.graphQLName)` \(problem)", field: keyField.graphQLName)
+            }
             key = text
             keyGiven = true
         } else {
@@ -175,6 +178,10 @@ struct WritePath {
                     meaning: .concurrentChange)
             }
             if let new {
+                // The value becomes part of a key: one spelling, no control characters.
+                if let problem = Identifiers.textProblem(new, maxBytes: Identifiers.maxKeyBytes) {
+                    throw AMEError.badUserInput("`\(field.graphQLName)` \(problem)", field: field.graphQLName)
+                }
                 write.add(
                     .put(
                         table: registry.physicalTable(RuntimeTables.uniqueValues),
@@ -231,6 +238,7 @@ struct WritePath {
                 entity.dataType == nil ? "`\(entity.name)` has no `data`" : "`data` must be a JSON object",
                 field: "data")
         }
+        try DataLimits(engine.limits).check(attributes)
         let (actions, dataDiff, active) = try await dataWrite(
             dataType: dataType, id: key, attributes: attributes, updatedBy: updatedBy,
             timestamp: engine.clock().iso8601)
@@ -382,6 +390,8 @@ struct WritePath {
                 version: version, updatedBy: .string(updatedBy), createdAt: .string(timestamp))
         }
         guard !actions.isEmpty else { return ([], [:], basis) }
+        // What the store holds for the entity after this write must stay readable in one item.
+        try DataLimits(engine.limits).checkSnapshot(values)
         let snapshotVersion = active?["version"].flatMap { value -> Int? in
             if case .number(let text) = value { return Int(text) }
             return nil

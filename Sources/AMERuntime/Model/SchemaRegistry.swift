@@ -72,18 +72,35 @@ public enum RuntimeTables {
     public static let uniqueValueKey = "unique_key"
 
     public static func uniqueValueKeyFor(entity: String, field: String, value: String) -> String {
-        "\(entity)#\(field)#\(value)"
+        CompositeKey.encode([entity, field, value])
     }
 
-    public static func activeDataKey(dataType: String, id: String) -> String { "A#\(dataType)#\(id)" }
+    public static func activeDataKey(dataType: String, id: String) -> String {
+        CompositeKey.encode(["A", dataType, id])
+    }
 
     public static func versionKey(dataType: String, id: String, attribute: String, version: String) -> String {
-        "V#\(dataType)#\(id)#\(attribute)#\(version)"
+        CompositeKey.encode(["V", dataType, id, attribute, version])
     }
 
-    /// The sort key of an audit record: `<id>#<timestamp>#<event>`.
+    /// What every version key begins with, or every one of a data type.
+    public static func versionKeyPrefix(dataType: String?) -> String {
+        CompositeKey.prefix(["V"] + (dataType.map { [$0] } ?? []))
+    }
+
+    /// What the version keys of one entity's `data` begin with, or of one of its attributes.
+    public static func versionKeyPrefix(dataType: String, id: String, attribute: String? = nil) -> String {
+        CompositeKey.prefix(["V", dataType, id] + (attribute.map { [$0] } ?? []))
+    }
+
+    /// Sort key of an audit record: `<id>#<timestamp>#<uuid>`.
     public static func activityHistoryKeyFor(id: String, timestamp: String, event: String) -> String {
-        "\(id)#\(timestamp)#\(event)"
+        CompositeKey.encode([id, timestamp, event])
+    }
+
+    /// What the audit records of `id` begin with, optionally from a timestamp prefix on.
+    public static func activityHistoryKeyPrefix(id: String, timestamp: String? = nil) -> String {
+        timestamp.map { CompositeKey.prefix([id, $0]) } ?? CompositeKey.prefix([id])
     }
 
     /// The sort key of an audit record in `type-index`: `<type>#<timestamp>`.

@@ -10,5 +10,5 @@ public struct Tenant: Sendable, Hashable {
     }
 
     /// The stored partition key, `"<endpoint_id>#<part_id>"`.
-    public var partitionKey: String { "\(endpointId)#\(partId)" }
+    public var partitionKey: String { CompositeKey.encode([endpointId, partId]) }
 }

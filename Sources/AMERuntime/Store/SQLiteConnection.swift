@@ -52,7 +52,9 @@ final class SQLiteConnection {
             let index = Int32(offset + 1)
             let code: Int32
             switch value {
-            case .text(let text): code = sqlite3_bind_text(statement, index, text, -1, sqliteTransient)
+            case .text(let text):
+                // With its byte length: as a C string, a NUL would end it (`a\0x` bound as `a`).
+                code = sqlite3_bind_text(statement, index, text, Int32(text.utf8.count), sqliteTransient)
             case .blob(let bytes):
                 code = bytes.withUnsafeBytes {
                     sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), sqliteTransient)
@@ -109,7 +111,8 @@ struct SQLiteRow {
 
     func text(_ column: Int32) -> String {
         guard let pointer = sqlite3_column_text(statement, column) else { return "" }
-        return String(cString: pointer)
+        let count = Int(sqlite3_column_bytes(statement, column))
+        return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
     }
 
     func int(_ column: Int32) -> Int {

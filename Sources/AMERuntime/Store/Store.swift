@@ -96,6 +96,22 @@ public struct ItemKey: Hashable, Sendable {
         self.partition = partition
         self.sort = sort
     }
+
+    /// Keys are equal when their bytes are, as the store compares them: Swift's `String` equality
+    /// is canonical, and would make the cache answer `café` (é) with the item of `café` (e + ´).
+    public static func == (lhs: ItemKey, rhs: ItemKey) -> Bool {
+        lhs.partition.utf8.elementsEqual(rhs.partition.utf8) && lhs.sort.utf8.elementsEqual(rhs.sort.utf8)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        for text in [partition, sort] {
+            hasher.combine(text.utf8.count)
+            let hashed: Void? = text.utf8.withContiguousStorageIfAvailable {
+                hasher.combine(bytes: UnsafeRawBufferPointer($0))
+            }
+            if hashed == nil { for byte in text.utf8 { hasher.combine(byte) } }
+        }
+    }
 }
 
 /// An item key qualified by its table, the unit of a batch read.
