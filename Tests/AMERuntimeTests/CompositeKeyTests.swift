@@ -21,7 +21,8 @@ import Testing
         let test = try await TestEngine(seed: SampleData(corporations: 1, places: 1, contacts: 1, requests: 0))
         let key = test.keys.contacts[0]
         for data: JSONValue in [["a": 1], ["a": 2], ["a#b": 98], ["a#b": 99]] {
-            let response = await test.run(Self.upsert, variables: ["d": data, "k": .string(key), "p": .string(test.keys.places[0])])
+            let response = await test.run(
+                Self.upsert, variables: ["d": data, "k": .string(key), "p": .string(test.keys.places[0])])
             #expect(response.errorCodes == [], "\(response.errors)")
         }
         let versions = await test.run(
@@ -43,7 +44,8 @@ import Testing
         for _ in 0..<64 { deep = ["a": deep] }
         let tooMany = JSONValue.object(JSONObject((0..<1001).map { ("k\($0)", JSONValue.int(1)) }))
         for data: JSONValue in [["x": deep], ["k\u{0}x": 1], ["cafe\u{301}": 1], tooMany] {
-            let response = await test.run(Self.upsert, variables: ["d": data, "k": key, "p": .string(test.keys.places[0])])
+            let response = await test.run(
+                Self.upsert, variables: ["d": data, "k": key, "p": .string(test.keys.places[0])])
             #expect(response.errorCodes == ["BAD_USER_INPUT"], "\(response.errors)")
         }
         let versions = await test.run(versionsQuery)
