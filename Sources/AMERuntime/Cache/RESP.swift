@@ -130,6 +130,13 @@ final class RESPHandler: ChannelDuplexHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let command = unwrapOutboundIn(data)
+        // A command written after the connection closed would wait out its timeout for a reply
+        // that cannot come (`channelInactive` has already failed the ones waiting): fail it now.
+        guard context.channel.isActive else {
+            command.promise.fail(RedisError.connectionClosed)
+            promise?.fail(RedisError.connectionClosed)
+            return
+        }
         var buffer = context.channel.allocator.buffer(capacity: 64)
         RESPEncoder.encode(command.arguments, into: &buffer)
         waiting.append(command.promise)

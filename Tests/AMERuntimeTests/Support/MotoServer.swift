@@ -73,13 +73,15 @@ actor MotoServer {
         return nil
     }
 
-    /// A store talking to the server, with short retry deadlines for tests.
+    /// A store talking to the server. The server answers one request at a time for every test
+    /// that runs in parallel, so a request may queue behind many others: the deadlines are long
+    /// (tests count store calls, never time them; fault tests set short deadlines of their own).
     static func store(endpoint: URL, tables: [TableDefinition]) -> DynamoDBStore {
         DynamoDBStore(
             configuration: DynamoDBConfiguration(
                 endpoint: endpoint, region: "us-east-1",
                 credentials: AWSCredentials(accessKeyId: "testing", secretAccessKey: "testing"),
-                retry: RetryPolicy(deadline: .seconds(5), attemptTimeout: .seconds(5))),
+                retry: RetryPolicy(deadline: .seconds(120), attemptTimeout: .seconds(60))),
             tables: tables)
     }
 }
