@@ -155,11 +155,17 @@ import Testing
             ])
     }
 
-    /// Starts `ame serve` on a free loopback port over `data`; its standard error is in `logs`.
-    static func serve(_ binary: URL, data: URL) throws -> (server: Process, port: Int, logs: Pipe) {
+    /// Starts `ame serve` on a free loopback port over `data`, with `environment`'s settings
+    /// added to the test's own; its standard error is in `logs`.
+    static func serve(
+        _ binary: URL, data: URL, environment: [String: String] = [:]
+    ) throws
+        -> (server: Process, port: Int, logs: Pipe)
+    {
         let server = Process()
         server.executableURL = binary
         server.arguments = ["serve", "--data-dir", data.path, "--host", "127.0.0.1", "--port", "0"]
+        server.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let output = Pipe()
         let logs = Pipe()
         server.standardOutput = output
