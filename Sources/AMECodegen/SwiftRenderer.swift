@@ -156,6 +156,7 @@ public struct SwiftRenderer {
         }
         var shape: [String] = []
         if entity.dataScalar != .json { shape.append("dataKeys: \(keyStyle(entity.dataScalar))") }
+        if entity.dataValues == .string { shape.append("dataValues: .strings") }
         switch entity.get {
         case .key: break
         case .oneOf(let names): shape.append("get: .oneOf([\(names.map(literal).joined(separator: ", "))])")

@@ -51,6 +51,15 @@ public enum JSONScalar: String, Sendable, Equatable, CaseIterable {
     case jsonCamelCase = "JSONCamelCase"
 }
 
+/// How an entity's `data` attribute values are stored and answered (`data: { values: … }`).
+public enum DataValues: String, Sendable, Equatable, CaseIterable {
+    /// `json`: each value keeps its JSON type.
+    case json
+    /// `string`: each value becomes a string when written: a string as written, any other value
+    /// as its JSON text (`383` is `"383"`).
+    case string
+}
+
 /// The arguments of an entity's get root field (`get:` in the YAML).
 public enum GetShape: Sendable, Equatable {
     /// `contactProfile(contactUuid: ID!)`: the key alone.
@@ -119,6 +128,8 @@ public struct Entity: Sendable, Equatable {
     public var dataType: String?
     /// The scalar `data` is served as (`data: { type: contact, scalar: JSONCamelCase }`).
     public var dataScalar: JSONScalar = .json
+    /// How `data`'s values are stored (`data: { type: contact, values: string }`).
+    public var dataValues: DataValues = .json
     /// The get root field's arguments.
     public var get: GetShape = .key
     /// Declared list filters, beside the equality and `…Contains` arguments every list has.

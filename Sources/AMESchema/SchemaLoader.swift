@@ -103,7 +103,7 @@ private struct Reader {
     static let fieldKeys = [
         "type", "required", "unique", "generated", "default", "description", "deprecated", "scalar",
     ]
-    static let dataKeys = ["type", "scalar"]
+    static let dataKeys = ["type", "scalar", "values"]
     static let getKeys = ["one_of", "all_of"]
     static let filterKeys = ["field", "match"]
     static let indexKeys = ["partition", "sort", "global", "projection"]
@@ -288,6 +288,7 @@ private struct Reader {
         }
         var dataType: String?
         var dataScalar = JSONScalar.json
+        var dataValues = DataValues.json
         if let node = root["data"] {
             var typeNode: Node? = node
             if case .mapping(let mapping) = node {
@@ -295,6 +296,18 @@ private struct Reader {
                 typeNode = mapping["type"]
                 if let scalarNode = mapping["scalar"] {
                     dataScalar = readJSONScalar(scalarNode, what: "`data`", file: file.path) ?? .json
+                }
+                if let valuesNode = mapping["values"] {
+                    if let value = valuesNode.string, let values = DataValues(rawValue: value) {
+                        dataValues = values
+                    } else {
+                        let names = DataValues.allCases.map(\.rawValue)
+                        let hint =
+                            valuesNode.string.flatMap { Suggestion.closest(to: $0, in: names) }
+                            .map { "did you mean `\($0)`?" }
+                            ?? "use `json` (values keep their JSON type) or `string` (every value is stored as a string)"
+                        error(file.path, valuesNode, "unknown `values` `\(valuesNode.string ?? "")` for `data`", hint)
+                    }
                 }
             }
             if let value = typeNode?.string, !value.isEmpty {
@@ -311,6 +324,7 @@ private struct Reader {
             indexes: indexes, relations: relations, dataType: dataType, sourceFile: file.path
         )
         entity.dataScalar = dataScalar
+        entity.dataValues = dataValues
         if let node = root["get"] { entity.get = readGet(node, entity: name, file: file.path) }
         if let node = root["filters"] { entity.filters = readFilters(node, entity: name, file: file.path) }
         if let node = root["tenant_arguments"] {

@@ -90,7 +90,7 @@ import Testing
         let contact = try #require(result["contactProfile"])
         #expect(contact["email"] == "contact0@example.com")
         #expect(contact["data"]?["source"] == "seed")
-        #expect(contact["data"]?["score"]?.intValue != nil)
+        #expect(contact["data"]?["score"]?.stringValue.flatMap { Int($0) } != nil)
         let corporation = try #require(contact["place"]?["corporationProfile"])
         #expect(corporation["businessName"] == "Corporation 0")
         #expect(corporation["categories"]?.arrayValue.count == 3)

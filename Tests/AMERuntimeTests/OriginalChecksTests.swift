@@ -53,7 +53,8 @@ import Testing
             let corporationID = try #require(corporation?["corporationUuid"]?.stringValue)
             #expect(corporationID.count == 36)
             #expect(corporation?["categories"] == ["a", "b", "c"])
-            #expect(corporation?["data"] == ["industry": "retail", "size": 10])
+            // `data` values are strings, as the original stores them.
+            #expect(corporation?["data"] == ["industry": "retail", "size": "10"])
             let updatedCorporation = try await client.data(
                 """
                 mutation($k: String!) { insertUpdateCorporationProfile(corporationUuid: $k, businessName: "Acme Inc",
@@ -61,7 +62,7 @@ import Testing
                 """, ["k": .string(corporationID)])["insertUpdateCorporationProfile"]?["corporationProfile"]
             #expect(
                 updatedCorporation == [
-                    "businessName": "Acme Inc", "externalId": "X1", "data": ["industry": "retail", "size": 20],
+                    "businessName": "Acme Inc", "externalId": "X1", "data": ["industry": "retail", "size": "20"],
                 ])
 
             // Place: insert → update, then unlink from its corporation with `corporationUuid: null`.

@@ -22,7 +22,9 @@ import Testing
             options: AMELambda.Options(trustedClaims: try AMELambda.TrustedClaims(setting: "tenant")))
     }
 
-    func invoke(_ event: JSONValue, id: String = "req-1", milliseconds: Int64 = 10_000) async throws -> JSONValue {
+    /// Invokes the handler with `milliseconds` left before the invocation's deadline: by default
+    /// far more than any request needs, even on a loaded machine, so that only the deadline test meets it.
+    func invoke(_ event: JSONValue, id: String = "req-1", milliseconds: Int64 = 300_000) async throws -> JSONValue {
         let invocation = LambdaInvocation(
             requestId: id, deadlineMilliseconds: LambdaInvocation.nowMilliseconds() + milliseconds,
             invokedFunctionArn: nil, traceId: nil, clientContext: nil, cognitoIdentity: nil,

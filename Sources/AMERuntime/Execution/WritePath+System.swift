@@ -30,7 +30,8 @@ extension WritePath {
         for attempt in 1...Self.maxAttempts {
             var write = PreparedWrite()
             let (actions, diff, _) = try await dataWrite(
-                dataType: dataType, id: identity, attributes: JSONObject([(attribute, value)]), updatedBy: updatedBy,
+                dataType: dataType, encoding: entity.dataValues, id: identity,
+                attributes: JSONObject([(attribute, value)]), updatedBy: updatedBy,
                 timestamp: engine.clock().iso8601)
             for (action, meaning) in actions { write.add(action, meaning: meaning) }
             write.add(

@@ -240,7 +240,7 @@ struct WritePath {
         }
         try DataLimits(engine.limits).check(attributes)
         let (actions, dataDiff, active) = try await dataWrite(
-            dataType: dataType, id: key, attributes: attributes, updatedBy: updatedBy,
+            dataType: dataType, encoding: entity.dataValues, id: key, attributes: attributes, updatedBy: updatedBy,
             timestamp: engine.clock().iso8601)
         for (action, meaning) in actions { write.add(action, meaning: meaning) }
         if !dataDiff.isEmpty { write.diff["data"] = .map(dataDiff) }
@@ -336,9 +336,11 @@ struct WritePath {
         }
     }
 
-    /// New versions for changed attributes of `data`; the previous versions become inactive.
+    /// New versions for changed attributes of `data`, each value stored as `encoding` says; the
+    /// previous versions become inactive.
     func dataWrite(
-        dataType: String, id: String, attributes: JSONObject, updatedBy: String, timestamp: String
+        dataType: String, encoding: DataValueEncoding, id: String, attributes: JSONObject, updatedBy: String,
+        timestamp: String
     )
         async throws -> ([(WriteAction, PreparedWrite.Meaning?)], [String: ItemValue], [String: ItemValue])
     {
@@ -353,7 +355,8 @@ struct WritePath {
         let basis = values
         var actions: [(WriteAction, PreparedWrite.Meaning?)] = []
         var diff: [String: ItemValue] = [:]
-        for (name, json) in attributes.pairs {
+        for (name, written) in attributes.pairs {
+            let json = encoding.stored(written)
             let newValue = ItemValue(json: json)
             let oldValue = values[name]
             if oldValue == newValue || (json.isNull && oldValue == nil) { continue }

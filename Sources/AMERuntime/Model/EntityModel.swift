@@ -32,6 +32,8 @@ public struct EntityDefinition: Sendable {
     public var dataType: String?
     /// How `data`'s keys are answered and read from variables.
     public var dataKeys: JSONKeyStyle
+    /// How `data`'s values are stored.
+    public var dataValues: DataValueEncoding
     /// The arguments of the get root field.
     public var get: GetDefinition
     /// Declared list filters (beyond the equality and `…Contains` arguments of every list).
@@ -44,7 +46,8 @@ public struct EntityDefinition: Sendable {
     public init(
         name: String, graphQL: GraphQLNames, table: String, keyAttribute: String,
         fields: [FieldDefinition], indexes: [IndexDefinition], relations: [RelationDefinition], dataType: String?,
-        dataKeys: JSONKeyStyle = .asStored, get: GetDefinition = .key, filters: [ListFilterDefinition] = [],
+        dataKeys: JSONKeyStyle = .asStored, dataValues: DataValueEncoding = .asWritten, get: GetDefinition = .key,
+        filters: [ListFilterDefinition] = [],
         tenantArguments: [String] = [],
         decode: @escaping @Sendable (Item) throws(ItemDecodingError) -> any EntityModel
     ) {
@@ -57,6 +60,7 @@ public struct EntityDefinition: Sendable {
         self.relations = relations
         self.dataType = dataType
         self.dataKeys = dataKeys
+        self.dataValues = dataValues
         self.get = get
         self.filters = filters
         self.tenantArguments = tenantArguments
@@ -123,6 +127,21 @@ public struct ListFilterDefinition: Sendable, Equatable {
 public enum JSONKeyStyle: Sendable, Equatable {
     case asStored
     case camelCase
+}
+
+/// How `data` attribute values are stored: as written, or each one as a string (a string as
+/// written, any other value as its JSON text), as the API that AME replaces stores them.
+public enum DataValueEncoding: Sendable, Equatable {
+    case asWritten
+    case strings
+
+    /// `value` as this encoding stores it; `null` (which removes an attribute) stays `null`.
+    public func stored(_ value: JSONValue) -> JSONValue {
+        switch (self, value) {
+        case (.asWritten, _), (.strings, .null), (.strings, .string): value
+        case (.strings, _): .string(value.jsonText)
+        }
+    }
 }
 
 /// The GraphQL names of an entity's types and root fields (see docs/SCHEMA.md for the rules).
