@@ -92,7 +92,8 @@ assert item["place_uuid"] == {"S": contact["placeUuid"]} and item["endpoint_id"]
 active = client.get_item(TableName="ame-attribute_values",
                          Key={"tenant": {"S": "dev#default"}, "value_key": {"S": "A#contact#" + contact["contactUuid"]}})["Item"]
 assert active["values"]["M"]["source"] == {"S": contact["data"]["source"]}, active
-assert active["values"]["M"]["score"] == {"N": str(contact["data"]["score"])}, active
+# `data` values are stored as strings (`values: string` in the schema).
+assert active["values"]["M"]["score"] == {"S": contact["data"]["score"]}, active
 count = client.query(TableName="ame-contact_profiles", KeyConditionExpression="tenant = :t",
                      ExpressionAttributeValues={":t": {"S": "dev#default"}}, Select="COUNT")["Count"]
 assert count == 100, count

@@ -67,7 +67,7 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.allCases)
-    func theFourLevelQueryReturnsSeededValuesInFiveStoreCalls(_ backend: StoreBackend) async throws {
+    func theFourLevelQueryReturnsSeededValuesInFourStoreCalls(_ backend: StoreBackend) async throws {
         guard let test = try await TestEngine(backend: backend) else { return }
         let request = test.keys.requests[0]
         let response = await test.run(
@@ -95,9 +95,60 @@ import Testing
         #expect(corporation["businessName"] == "Corporation 0")
         #expect(corporation["categories"]?.arrayValue.count == 3)
         #expect(corporation["data"]?["industry"]?.stringValue == corporation["corporationType"]?.stringValue)
-        // request; contact; place + contact data; corporation; corporation data.
-        #expect(response.cost.storeCalls == 5)
-        #expect(response.storeCounters.callsByOperation == ["BatchGetItem": 5])
+        // request; contact + its data; place; corporation + its data. Each `data` key is known as
+        // soon as its entity's key is, so it is read in the same batch: one call per level.
+        #expect(response.cost.storeCalls == 4)
+        #expect(response.storeCounters.callsByOperation == ["BatchGetItem": 4])
+        #expect(response.storeCounters.batchSizes == [1, 2, 1, 2])
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func aHundredContactsWithPlacesAndCorporationsAndDataOnBothCostFourStoreCalls(
+        _ backend: StoreBackend
+    )
+        async throws
+    {
+        guard let test = try await TestEngine(backend: backend) else { return }
+        let response = await test.run(
+            """
+            { contactProfileList(limit: 100) { contactProfileList {
+              email data place { businessName corporationProfile { businessName data } } } } }
+            """)
+        #expect(response.errors.isEmpty)
+        let contacts = response.data?["contactProfileList"]?["contactProfileList"]?.arrayValue ?? []
+        #expect(contacts.count == 100)
+        #expect(contacts.allSatisfy { $0["data"]?["source"] == "seed" })
+        #expect(
+            contacts.allSatisfy {
+                $0["place"]?["corporationProfile"]?["data"]?["industry"]?.stringValue != nil
+            })
+        // The list (its keys are known only when it answers); the contacts' data with their places,
+        // in chunks of 100 keys sent together; the corporations with their data.
+        let places = Set(contacts.compactMap { $0["place"]?["businessName"]?.stringValue }).count
+        let corporations = Set(contacts.compactMap { $0["place"]?["corporationProfile"]?["businessName"]?.stringValue })
+            .count
+        #expect(response.cost.storeCalls == 1 + (100 + places + 99) / 100 + 1)
+        #expect(response.cost.storeCalls == 4)
+        #expect(response.storeCounters.batchSizes.reduce(0, +) == 100 + places + 2 * corporations)
+    }
+
+    @Test func aGetByKeyReadsItsDataInTheSameCallAndAGetByUniqueFieldOneLevelLater() async throws {
+        let test = try await BatchingBySizeTests.seeded.value
+        let byKey = await test.run(
+            "query($k: String) { contactProfile(contactUuid: $k) { email data } }",
+            variables: ["k": .string(test.keys.contacts[0])])
+        #expect(byKey.data?["contactProfile"]?["data"]?["source"] == "seed")
+        #expect(byKey.cost.storeCalls == 1)
+        #expect(byKey.storeCounters.batchSizes == [2])
+        // By email, the key is known only once the index answers: `data` is the next level.
+        let byEmail = await test.run("{ contactProfile(email: \"contact0@example.com\") { contactUuid data } }")
+        #expect(byEmail.data?["contactProfile"]?["data"]?["source"] == "seed")
+        #expect(byEmail.storeCounters.callsByOperation == ["Query": 1, "BatchGetItem": 1])
+        // Without `data` selected, nothing more is read.
+        let without = await test.run(
+            "query($k: String) { contactProfile(contactUuid: $k) { email } }",
+            variables: ["k": .string(test.keys.contacts[0])])
+        #expect(without.storeCounters.batchSizes == [1])
     }
 
     @Test func severalRootGetsShareOneBatch() async throws {

@@ -291,7 +291,7 @@ final class Execution {
             let lookup = try GetLookup(entity: entity, arguments: arguments)
             let children = try collector.collectChildren(of: field, typeName: entity.graphQLType)
             let table = engine.registry.physicalTable(entity.table)
-            let fill = { [self] (item: Item?) in
+            let fill = { [self] (item: Item?, prefetched: [TableKey: Item]?) in
                 guard let item, lookup.accepts(item) else {
                     // A get names one row: its absence is an error the client should see.
                     return report(
@@ -301,7 +301,9 @@ final class Execution {
                     let model = try entity.decode(item)
                     let object = ResultObject()
                     root.values[slot] = .object(object)
-                    pendingWork.append(EntityWork(entity: entity, fields: children, entries: [Entry(model, object)]))
+                    pendingWork.append(
+                        EntityWork(
+                            entity: entity, fields: children, entries: [Entry(model, object)], prefetched: prefetched))
                 } catch {
                     report(error, path: path, field: field)
                 }
@@ -310,9 +312,11 @@ final class Execution {
             case .key(let key, _):
                 let tableKey = TableKey(table: table, key: ItemKey(partition: tenant.partitionKey, sort: key))
                 level.keys.append(tableKey)
+                let dataKey = prefetchedDataKey(entity, id: key, selecting: children)
+                if let dataKey { level.keys.append(dataKey) }
                 level.fills.append { [self] results in
                     if let error = results.batchError { return report(error, path: path, field: field) }
-                    fill(results.items[tableKey])
+                    fill(results.items[tableKey], dataKey == nil ? nil : results.items)
                 }
             case .unique(_, let index, let value):
                 let request = QueryRequest(
@@ -325,7 +329,7 @@ final class Execution {
                 level.fills.append { [self] results in
                     switch results.queries[position] {
                     case .failure(let error): report(error, path: path, field: field)
-                    case .success(let outcome): fill(outcome.items.first)
+                    case .success(let outcome): fill(outcome.items.first, nil)
                     }
                 }
             }
@@ -411,6 +415,27 @@ final class Execution {
         let entity: EntityDefinition
         let fields: [CollectedField]
         var entries: [Entry]
+        /// The results of the level that read the entries, when it read their active `data` too
+        /// (their keys were known then): `data` is answered from them, with no level of its own.
+        var prefetched: [TableKey: Item]? = nil
+    }
+
+    /// The key of the item that holds the active `data` of `entity`'s row `id`.
+    private func activeDataKey(_ entity: EntityDefinition, id: String) -> TableKey? {
+        guard let dataType = entity.dataType else { return nil }
+        return TableKey(
+            table: engine.registry.physicalTable(RuntimeTables.attributeValues),
+            key: ItemKey(partition: tenant.partitionKey, sort: RuntimeTables.activeDataKey(dataType: dataType, id: id)))
+    }
+
+    /// The active-`data` key to read in the same batch as `entity`'s row `id`, when `fields`
+    /// select `data`: its key is known as soon as the row's is, so it needs no level of its own.
+    private func prefetchedDataKey(
+        _ entity: EntityDefinition, id: String, selecting fields: [CollectedField]
+    )
+        -> TableKey?
+    {
+        fields.contains { $0.name == "data" } ? activeDataKey(entity, id: id) : nil
     }
 
     /// One object being resolved: its model and its result object.
@@ -457,7 +482,6 @@ final class Execution {
     /// Resolves the scalar fields of `work` now and plans its relation and `data` loads.
     private func plan(_ work: EntityWork, level: inout Level) {
         let entity = work.entity
-        let attributeTable = engine.registry.physicalTable(RuntimeTables.attributeValues)
         // Every object of the work has the same fields: they share one array of keys, and each
         // field fills its own slot.
         let keys = work.fields.map(\.responseKey)
@@ -491,27 +515,26 @@ final class Execution {
                 }
                 continue
             }
-            if field.name == "data", let dataType = entity.dataType {
-                var targets: [(ResultObject, TableKey)] = []
+            if field.name == "data", entity.dataType != nil {
                 let entries = work.entries
-                for entry in entries {
-                    let tableKey = TableKey(
-                        table: attributeTable,
-                        key: ItemKey(
-                            partition: tenant.partitionKey,
-                            sort: RuntimeTables.activeDataKey(dataType: dataType, id: entry.model.keyValue))
-                    )
-                    level.keys.append(tableKey)
-                    targets.append((entry.object, tableKey))
+                let targets = entries.compactMap { entry in
+                    activeDataKey(entity, id: entry.model.keyValue).map { (entry.object, $0) }
                 }
-                level.fills.append { [self] results in
-                    if let error = results.batchError { return report(error, field: field, in: entries) }
+                let answer = { (results: [TableKey: Item]) in
                     for (object, tableKey) in targets {
-                        guard let item = results.items[tableKey], case .map(let values)? = item["values"] else {
-                            continue
-                        }
+                        guard let item = results[tableKey], case .map(let values)? = item["values"] else { continue }
                         object.values[slot] = .json(JSONKeyCase.answer(ItemValue.map(values).json, entity.dataKeys))
                     }
+                }
+                // Read with the entities when their keys were known then; else on the next level.
+                if let prefetched = work.prefetched {
+                    answer(prefetched)
+                    continue
+                }
+                level.keys += targets.map(\.1)
+                level.fills.append { [self] results in
+                    if let error = results.batchError { return report(error, field: field, in: entries) }
+                    answer(results.items)
                 }
                 continue
             }
@@ -547,10 +570,15 @@ final class Execution {
                 return report(error, field: field, in: entries)
             }
             var slots: [(Entry, TableKey)] = []
+            var readsData = false
             for entry in entries {
                 guard let key = entry.model.relationKey(relationIndex), !key.isEmpty else { continue }
                 let tableKey = TableKey(table: table, key: ItemKey(partition: tenant.partitionKey, sort: key))
                 level.keys.append(tableKey)
+                if let dataKey = prefetchedDataKey(target, id: key, selecting: selection) {
+                    level.keys.append(dataKey)
+                    readsData = true
+                }
                 slots.append((entry, tableKey))
             }
             guard !slots.isEmpty else { return }
@@ -577,7 +605,10 @@ final class Execution {
                     children.append(Entry(model, child))
                 }
                 if !children.isEmpty {
-                    pendingWork.append(EntityWork(entity: target, fields: selection, entries: children))
+                    pendingWork.append(
+                        EntityWork(
+                            entity: target, fields: selection, entries: children,
+                            prefetched: readsData ? results.items : nil))
                 }
             }
         case .hasMany:
