@@ -7,6 +7,9 @@ final class SQLiteConnection {
     private let handle: OpaquePointer
     private var statements: [String: OpaquePointer] = [:]
 
+    /// How many prepared statements the connection caches (one per distinct SQL text).
+    var preparedStatementCount: Int { statements.count }
+
     struct Failure: Error, CustomStringConvertible {
         var code: Int32
         var message: String

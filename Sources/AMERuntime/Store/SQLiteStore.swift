@@ -8,10 +8,13 @@ import Synchronization
 /// so index reads are always consistent with the table.
 ///
 /// One connection writes; reads of a file-backed store go to a pool of reader connections, which
-/// WAL lets run while a write is in progress. SQLite's blocking calls run on NIO's thread pool,
-/// never on the concurrency runtime's threads.
+/// WAL lets run while a write is in progress. A read takes only its reader and a snapshot of the
+/// catalogue, never the writer's lock, so it does not wait for a commit's fsync. SQLite's
+/// blocking calls run on NIO's thread pool, never on the concurrency runtime's threads.
 public final class SQLiteStore: Store {
     private let state: Mutex<State>
+    /// The table definitions, as of the last committed change: what reads use.
+    private let catalogue: Mutex<[String: TableDefinition]>
     private let readers: [ReaderConnection]
     private let nextReader = Atomic<Int>(0)
     private let threads = NIOThreadPool.singleton
@@ -55,6 +58,7 @@ public final class SQLiteStore: Store {
             tables[definition.name] = definition
         }
         state = Mutex(State(connection: connection, tables: tables))
+        catalogue = Mutex(tables)
         readers = try (0..<readerCount).map { _ in
             let reader = try SQLiteConnection(path: path!)
             try reader.execute("PRAGMA query_only=1")
@@ -68,7 +72,8 @@ public final class SQLiteStore: Store {
         _ body: @escaping @Sendable (SQLiteConnection, [String: TableDefinition]) throws -> T
     ) async throws -> T {
         try await threads.runIfActive { [self] in
-            let tables = state.withLock { $0.tables }
+            let tables = catalogue.withLock { $0 }
+            // In memory there is one connection: reads share the writer's.
             if readers.isEmpty { return try state.withLock { try body($0.connection, tables) } }
             let index = nextReader.wrappingAdd(1, ordering: .relaxed).oldValue % readers.count
             return try readers[index].connection.withLock { try body($0, tables) }
@@ -78,6 +83,22 @@ public final class SQLiteStore: Store {
     /// Runs a write on the writer connection, off the concurrency runtime's threads.
     private func write<T: Sendable>(_ body: @escaping @Sendable (inout State) throws -> T) async throws -> T {
         try await threads.runIfActive { [self] in try state.withLock { try body(&$0) } }
+    }
+
+    /// Runs `body` while the writer holds an open write transaction (rolled back after), as a
+    /// write in progress does: what a read must not wait for.
+    func whileWriting<T>(_ body: () throws -> T) throws -> T {
+        try state.withLock { state in
+            try state.connection.execute("BEGIN IMMEDIATE")
+            defer { try? state.connection.execute("ROLLBACK") }
+            return try body()
+        }
+    }
+
+    /// How many prepared statements the store's connections hold.
+    var preparedStatementCount: Int {
+        state.withLock { $0.connection.preparedStatementCount }
+            + readers.reduce(0) { $0 + $1.connection.withLock { $0.preparedStatementCount } }
     }
 
     /// Folds the write-ahead log into the database file, so that a stopped store is one file.
@@ -110,6 +131,7 @@ public final class SQLiteStore: Store {
                 try Self.saveDefinition(table, connection: state.connection)
             }
             state.tables[table.name] = table
+            self.catalogue.withLock { $0[table.name] = table }
         }
     }
 
@@ -133,16 +155,17 @@ public final class SQLiteStore: Store {
                 throw error
             }
             state.tables[name] = nil
+            self.catalogue.withLock { $0[name] = nil }
         }
     }
 
     public func listTables() async throws -> [String] {
-        state.withLock { $0.tables.keys.sorted() }
+        catalogue.withLock { $0.keys.sorted() }
     }
 
     /// The table as the catalogue records it (every key is a string here).
     public func describeTable(named name: String) async throws -> TableDescription? {
-        state.withLock { $0.tables[name] }?.expectedDescription
+        catalogue.withLock { $0[name] }?.expectedDescription
     }
 
     /// An index added to the schema is built from the table's items by ``createTable(_:)``.
@@ -229,7 +252,9 @@ public final class SQLiteStore: Store {
             sql += request.scanForward ? " AND sk > ?" : " AND sk < ?"
             bindings.append(.text(startSort))
         }
-        sql += " ORDER BY sk \(request.scanForward ? "ASC" : "DESC") LIMIT \(request.limit + 1)"
+        // The limit is bound, so that every limit shares one prepared statement.
+        sql += " ORDER BY sk \(request.scanForward ? "ASC" : "DESC") LIMIT ?"
+        bindings.append(.integer(request.limit + 1))
         var items: [Item] = []
         try connection.query("SELECT body " + sql, bindings) { row in
             items.append(try row.withBlob(0) { try ItemCodec.decode($0) })
@@ -267,7 +292,8 @@ public final class SQLiteStore: Store {
             bindings += [startSort, .text(startPartition), .text(startKey)]
         }
         let order = request.scanForward ? "ASC" : "DESC"
-        sql += " ORDER BY e.isk \(order), e.pk \(order), e.sk \(order) LIMIT \(request.limit + 1)"
+        sql += " ORDER BY e.isk \(order), e.pk \(order), e.sk \(order) LIMIT ?"
+        bindings.append(.integer(request.limit + 1))
         var items: [Item] = []
         try connection.query("SELECT i.body " + sql, bindings) { row in
             items.append(try row.withBlob(0) { try ItemCodec.decode($0) })
