@@ -99,6 +99,8 @@ public enum AMEHTTPServer {
             var storeCalls = 0
             var cacheHits = 0
             var errors: [String] = []
+            /// The causes of `INTERNAL` and `STORE_UNAVAILABLE` errors: logged, never answered.
+            var causes: [String] = []
         }
         let fields = Mutex(Fields())
     }
@@ -135,6 +137,15 @@ public enum AMEHTTPServer {
         if fields.cacheHits > 0 { metadata["cache_hits"] = .stringConvertible(fields.cacheHits) }
         if !fields.errors.isEmpty { metadata["errors"] = .array(fields.errors.map { .string($0) }) }
         logger.info("graphql request", metadata: metadata)
+        if !fields.causes.isEmpty {
+            // What went wrong inside, for the operator: the client was told only the error's code.
+            logger.error(
+                "graphql request failed",
+                metadata: [
+                    "request_id": .string(requestId), "errors": .array(fields.errors.map { .string($0) }),
+                    "causes": .array(fields.causes.map { .string($0) }),
+                ])
+        }
         return response
     }
 
@@ -244,6 +255,7 @@ public enum AMEHTTPServer {
             $0.storeCalls = response.cost.storeCalls
             $0.cacheHits = response.cost.cacheHits
             $0.errors = response.errors.map(\.error.code)
+            $0.causes = response.errors.compactMap(\.cause)
         }
         return Response(
             status: GraphQLOverHTTP.status(of: response, as: mediaType), headers: [.contentType: mediaType.contentType],

@@ -86,6 +86,42 @@ import Testing
         #expect((logged["duration_ms"].flatMap { if case .double(let value) = $0 { value } else { nil } } ?? -1) > 0)
     }
 
+    @Test func aStoreFailureIsLoggedWithItsCauseAndAnsweredWithItsCodeOnly() async throws {
+        // A store whose tables were never created: every read fails inside the store.
+        let broken = try GraphQLEngine(registry: AMESchemaRegistry.registry, store: try SQLiteStore(path: nil))
+        let lines = Lines()
+        let logger = Logger(label: "ame.http") { label in
+            JSONLogHandler(label: label) { line in lines.lines.withLock { $0.append(line) } }
+        }
+        let app = Application(
+            router: AMEHTTPServer.router(engine: broken, tenants: TenantResolver(), logger: logger),
+            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.router) { client in
+            var headers = Self.headers
+            headers[Self.requestId] = "fail-me"
+            try await client.execute(
+                uri: "/graphql", method: .post, headers: headers,
+                body: Self.body("{ contactProfileList(limit: 5) { contactProfileList { email } } }")
+            ) { response in
+                let text = String(buffer: response.body)
+                let json = try JSONValue.parse(text)
+                #expect(json["errors"]?[0]?["extensions"]?["code"] == "STORE_UNAVAILABLE")
+                #expect(json["errors"]?[0]?["path"] == ["contactProfileList"])
+                // The cause is the operator's: it names a table, which the client is not told.
+                #expect(!text.contains("does not exist"), "\(text)")
+            }
+        }
+        let failure = try #require(
+            lines.all.compactMap { try? JSONValue.parse($0) }.first {
+                $0["request_id"] == "fail-me" && $0["message"] == "graphql request failed"
+            })
+        #expect(failure["level"] == "error")
+        #expect(failure["errors"] == ["STORE_UNAVAILABLE"])
+        let causes = failure["causes"]?.arrayValue.compactMap(\.stringValue) ?? []
+        #expect(causes.count == 1)
+        #expect(causes.first?.contains("table `ame-contact_profiles` does not exist") == true, "\(causes)")
+    }
+
     @Test func operationNamesInMetricsLabelsAreBounded() {
         let labels = AMEHTTPServer.OperationLabels(capacity: 2)
         #expect(labels.label(for: "First") == "First")

@@ -124,11 +124,17 @@ public struct GraphQLErrorPayload: Sendable, Equatable {
     public var error: AMEError
     public var path: [JSONValue]
     public var locations: [(line: Int, column: Int)]
+    /// What caused an `INTERNAL` or `STORE_UNAVAILABLE` error, for the operator's log: never in
+    /// the response, whose client is told only the code.
+    public var cause: String?
 
-    public init(_ error: AMEError, path: [JSONValue] = [], locations: [(line: Int, column: Int)] = []) {
+    public init(
+        _ error: AMEError, path: [JSONValue] = [], locations: [(line: Int, column: Int)] = [], cause: String? = nil
+    ) {
         self.error = error
         self.path = path
         self.locations = locations
+        self.cause = cause
     }
 
     public static func == (lhs: GraphQLErrorPayload, rhs: GraphQLErrorPayload) -> Bool {

@@ -106,7 +106,10 @@ final class Execution {
         }
         // Codes are a fixed set: a bounded label.
         Metrics.Counter(label: "ame_field_errors_total", dimensions: [("code", ameError.code)]).increment()
-        errors.append(GraphQLErrorPayload(ameError, path: path, locations: field?.location.map { [$0] } ?? []))
+        errors.append(
+            GraphQLErrorPayload(
+                ameError, path: path, locations: field?.location.map { [$0] } ?? [],
+                cause: error is AMEError ? nil : String(describing: error)))
     }
 
     // MARK: Running the operation

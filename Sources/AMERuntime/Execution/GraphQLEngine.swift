@@ -377,7 +377,7 @@ public final class GraphQLEngine: Sendable {
         } catch let error as AMEError {
             return response(data: nil, errors: [GraphQLErrorPayload(error)])
         } catch {
-            return response(data: nil, errors: [GraphQLErrorPayload(.internalError)])
+            return response(data: nil, errors: [GraphQLErrorPayload(.internalError, cause: String(describing: error))])
         }
         if cached == nil {
             let validationErrors = validate(schema: schema, ast: document)
