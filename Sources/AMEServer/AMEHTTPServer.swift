@@ -57,11 +57,11 @@ public enum AMEHTTPServer {
         router.get("ready") { _, _ in
             do {
                 _ = try await engine.store.listTables()
-                Counter(label: "ame_ready_checks_total", dimensions: [("result", "ready")]).increment()
+                readyChecks(ready: true).increment()
                 return jsonResponse(.ok, ["status": "ready"])
             } catch {
                 // What the readiness alerts count (the counter here, the log line on Lambda).
-                Counter(label: "ame_ready_checks_total", dimensions: [("result", "unavailable")]).increment()
+                readyChecks(ready: false).increment()
                 logger.warning("ready check failed", metadata: ["error": "\(error)"])
                 return jsonResponse(.serviceUnavailable, ["status": "store unavailable"])
             }
@@ -122,8 +122,7 @@ public enum AMEHTTPServer {
         let operation = fields.operation ?? "anonymous"
         // Operation names are the client's: the metrics label takes a bounded set of them.
         let label = operationLabels.label(for: operation)
-        Metrics.Timer(label: "ame_request_duration_seconds", dimensions: [("operation", label)])
-            .record(duration: duration)
+        requestDuration(operation: label).record(duration: duration)
         Counter(
             label: "ame_http_requests_total",
             dimensions: [("operation", label), ("status", String(response.status.code))]
@@ -150,6 +149,15 @@ public enum AMEHTTPServer {
     }
 
     static let requestIdField = HTTPField.Name("X-Request-Id")!
+
+    /// `GET /ready` answers by result (what the readiness alerts count).
+    static func readyChecks(ready: Bool) -> Metrics.Counter {
+        Counter(label: "ame_ready_checks_total", dimensions: [("result", ready ? "ready" : "unavailable")])
+    }
+
+    static func requestDuration(operation: String) -> Metrics.Timer {
+        Metrics.Timer(label: "ame_request_duration_seconds", dimensions: [("operation", operation)])
+    }
 
     static let operationLabels = OperationLabels(capacity: 200)
 

@@ -17,7 +17,18 @@ public enum Observability {
         }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        registerAtZero()
         return registry
+    }
+}
+
+extension Observability {
+    /// Creates every series whose label values are known in advance at 0: the runtime's, the
+    /// readiness checks, and the latency of anonymous operations.
+    static func registerAtZero() {
+        RuntimeMetrics.registerAtZero()
+        for result in [true, false] { _ = AMEHTTPServer.readyChecks(ready: result) }
+        _ = AMEHTTPServer.requestDuration(operation: "anonymous")
     }
 }
 

@@ -257,7 +257,7 @@ public final class HybridCache: Sendable {
             }
             if evicted > 0 {
                 counters.withLock { $0.evictions += evicted }
-                Counter(label: "ame_cache_evictions_total", dimensions: [("layer", "memory")]).increment(by: evicted)
+                RuntimeMetrics.cacheEvictions().increment(by: evicted)
             }
         }
         if let redis, let epoch, !stored.isEmpty, allowRedis() {
@@ -373,7 +373,7 @@ public final class HybridCache: Sendable {
             return state.openUntil != nil
         }
         if wasOpen {
-            Gauge(label: "ame_cache_redis_circuit_open").record(0)
+            RuntimeMetrics.redisCircuitOpen().record(0)
             Self.logger.notice("redis circuit closed")
         }
     }
@@ -388,7 +388,7 @@ public final class HybridCache: Sendable {
         }
         if opened {
             // Alerts watch this gauge (and, on Lambda, the log line).
-            Gauge(label: "ame_cache_redis_circuit_open").record(1)
+            RuntimeMetrics.redisCircuitOpen().record(1)
             Self.logger.warning("redis circuit opened", metadata: ["failures": "\(configuration.breakerThreshold)"])
         }
     }
@@ -397,18 +397,12 @@ public final class HybridCache: Sendable {
 
     private func countRedisError() {
         counters.withLock { $0.redisErrors += 1 }
-        Counter(label: "ame_cache_redis_errors_total").increment()
+        RuntimeMetrics.redisErrors().increment()
     }
 
     private static func countRequests(layer: String, hits: Int, misses: Int) {
-        if hits > 0 {
-            Counter(label: "ame_cache_requests_total", dimensions: [("layer", layer), ("result", "hit")])
-                .increment(by: hits)
-        }
-        if misses > 0 {
-            Counter(label: "ame_cache_requests_total", dimensions: [("layer", layer), ("result", "miss")])
-                .increment(by: misses)
-        }
+        if hits > 0 { RuntimeMetrics.cacheRequests(layer: layer, hit: true).increment(by: hits) }
+        if misses > 0 { RuntimeMetrics.cacheRequests(layer: layer, hit: false).increment(by: misses) }
     }
 
     // MARK: Encoding

@@ -104,8 +104,7 @@ final class Execution {
         case is StoreError: ameError = .storeUnavailable
         default: ameError = .internalError
         }
-        // Codes are a fixed set: a bounded label.
-        Metrics.Counter(label: "ame_field_errors_total", dimensions: [("code", ameError.code)]).increment()
+        RuntimeMetrics.fieldErrors(ameError.code).increment()
         errors.append(
             GraphQLErrorPayload(
                 ameError, path: path, locations: field?.location.map { [$0] } ?? [],

@@ -168,8 +168,7 @@ public final class StoreSession: Sendable {
 /// Process-wide store metrics by operation, through swift-metrics (exported by the server).
 enum StoreMetrics {
     static func record(_ operation: String, duration: Duration) {
-        let dimensions = [("operation", operation)]
-        Counter(label: "ame_store_requests_total", dimensions: dimensions).increment()
-        Metrics.Timer(label: "ame_store_request_duration_seconds", dimensions: dimensions).record(duration: duration)
+        RuntimeMetrics.storeRequests(operation).increment()
+        RuntimeMetrics.storeRequestDuration(operation).record(duration: duration)
     }
 }

@@ -141,7 +141,7 @@ final class DynamoDBClient: Sendable {
 
     /// `ame_store_throttles_total` and one log line (which CloudWatch's metric filter counts).
     static func countThrottle(_ operation: String) {
-        Counter(label: "ame_store_throttles_total", dimensions: [("operation", operation)]).increment()
+        RuntimeMetrics.storeThrottles(operation).increment()
         logger.warning("store request throttled", metadata: ["operation": .string(operation)])
     }
 
