@@ -27,7 +27,7 @@ extension WritePath {
         async throws -> Item?
     {
         let entity = try owner(ofDataType: dataType)
-        for attempt in 1...Self.maxAttempts {
+        return try await untilCommitted("`data.\(attribute)` of `\(identity)`") {
             var write = PreparedWrite()
             let (actions, diff, _) = try await dataWrite(
                 dataType: dataType, encoding: entity.dataValues, id: identity,
@@ -43,19 +43,14 @@ extension WritePath {
                 history(
                     type: entity.name, id: identity, log: "update data", diff: ["data": .map(diff)],
                     updatedBy: updatedBy))
-            do {
-                try await commit(write)
-                let newVersion = actions.compactMap { action, _ -> Item? in
-                    if case .put(_, let item, _) = action, item["status"] == "active" { return item }
-                    return nil
-                }.first
-                if let newVersion { return newVersion }
-                return try await activeVersion(dataType: dataType, identity: identity, attribute: attribute)
-            } catch ConcurrentChange.detected {
-                try await Task.sleep(for: .milliseconds(Int.random(in: 0...min(2 * attempt, 20))))
-            }
+            try await commit(write)
+            let newVersion = actions.compactMap { action, _ -> Item? in
+                if case .put(_, let item, _) = action, item["status"] == "active" { return item }
+                return nil
+            }.first
+            if let newVersion { return newVersion }
+            return try await activeVersion(dataType: dataType, identity: identity, attribute: attribute)
         }
-        throw AMEError.conflict("`data.\(attribute)` of `\(identity)` is being changed by many requests at once; retry")
     }
 
     private func activeVersion(dataType: String, identity: String, attribute: String) async throws -> Item? {
@@ -71,7 +66,7 @@ extension WritePath {
     /// (or removes the attribute from `data` when there is none).
     func deleteAttributeVersion(_ version: String, updatedBy: String) async throws {
         let table = registry.physicalTable(RuntimeTables.attributeValues)
-        for attempt in 1...Self.maxAttempts {
+        try await untilCommitted("attribute version `\(version)`") {
             guard let item = try await findVersion(version),
                 let dataType = item["data_type"]?.stringValue, let identity = item["data_identity"]?.stringValue,
                 let attribute = item["attribute_name"]?.stringValue,
@@ -119,13 +114,9 @@ extension WritePath {
                 }
                 if var snapshot {
                     let previous = snapshot["version"]
-                    let number = previous.flatMap { value -> Int? in
-                        if case .number(let text) = value { return Int(text) }
-                        return nil
-                    }
                     snapshot["values"] = .map(values)
                     snapshot["versions"] = .map(versions)
-                    snapshot["version"] = .number(String((number ?? 0) + 1))
+                    snapshot["version"] = .number(String(RuntimeItems.nextVersion(after: snapshot)))
                     write.add(
                         .put(table: table, item: snapshot, condition: .attributeEquals("version", previous ?? .null)),
                         meaning: .concurrentChange)
@@ -134,14 +125,8 @@ extension WritePath {
             write.add(
                 history(
                     type: "AttributeValue", id: identity, log: "delete data version", diff: diff, updatedBy: updatedBy))
-            do {
-                try await commit(write)
-                return
-            } catch ConcurrentChange.detected {
-                try await Task.sleep(for: .milliseconds(Int.random(in: 0...min(2 * attempt, 20))))
-            }
+            try await commit(write)
         }
-        throw AMEError.conflict("attribute version `\(version)` is being changed by many requests at once; retry")
     }
 
     /// Records an audit event by hand (`insertActivityHistory`), as the original API allows.

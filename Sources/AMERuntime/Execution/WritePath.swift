@@ -44,7 +44,7 @@ struct WritePath {
         // again; when the other write changed none of the fields (or `data` attributes) this one
         // sets, this one is applied on top of it (merge), otherwise the client gets CONFLICT.
         var basis: (item: Item?, data: [String: ItemValue])?
-        for attempt in 1...Self.maxAttempts {
+        return try await untilCommitted("`\(entity.name)` `\(key)`") {
             let existing = keyGiven ? try await session.getItem(table: table, key: itemKey) : nil
             if keyGiven && existing == nil && (keyField.generatedUUID || basis?.item != nil) {
                 throw AMEError.entityNotFound(type: entity.name, key: key)
@@ -69,10 +69,9 @@ struct WritePath {
                 return write.model!
             } catch ConcurrentChange.detected {
                 basis = (existing, data.active)
-                try await Task.sleep(for: .milliseconds(Int.random(in: 0...min(2 * attempt, 20))))
+                throw ConcurrentChange.detected
             }
         }
-        throw AMEError.conflict("`\(entity.name)` `\(key)` is being changed by many requests at once; retry")
     }
 
     /// A tenant named in the arguments (`tenant_arguments`) must be the request's own: the tenant
@@ -123,10 +122,6 @@ struct WritePath {
                 }
             }
         }
-        let previousVersion = existing?["version"].flatMap { value -> Int? in
-            if case .number(let text) = value { return Int(text) }
-            return nil
-        }
         item[tenantAttribute] = .string(tenant.partitionKey)
         item[entity.keyAttribute] = .string(key)
         item["endpoint_id"] = .string(tenant.endpointId)
@@ -134,7 +129,7 @@ struct WritePath {
         item["updated_by"] = .string(updatedBy)
         item["updated_at"] = .string(timestamp)
         if isInsert { item["created_at"] = .string(timestamp) }
-        item["version"] = .number(String((previousVersion ?? 0) + 1))
+        item["version"] = .number(String(RuntimeItems.nextVersion(after: existing)))
         do {
             write.model = try entity.decode(item)
         } catch {
@@ -254,7 +249,7 @@ struct WritePath {
         }
         let table = registry.physicalTable(entity.table)
         let itemKey = ItemKey(partition: tenant.partitionKey, sort: key)
-        for attempt in 1...Self.maxAttempts {
+        try await untilCommitted("`\(entity.name)` `\(key)`") {
             guard let existing = try await session.getItem(table: table, key: itemKey) else {
                 throw AMEError.entityNotFound(type: entity.name, key: key)
             }
@@ -281,14 +276,8 @@ struct WritePath {
             }
             let updatedBy = arguments["updatedBy"]?.stringValue ?? existing["updated_by"]?.stringValue ?? "unknown"
             write.add(history(type: entity.name, id: key, log: "delete", diff: [:], updatedBy: updatedBy))
-            do {
-                try await commit(write)
-                return
-            } catch ConcurrentChange.detected {
-                try await Task.sleep(for: .milliseconds(Int.random(in: 0...min(2 * attempt, 20))))
-            }
+            try await commit(write)
         }
-        throw AMEError.conflict("`\(entity.name)` `\(key)` is being changed by many requests at once; retry")
     }
 
     /// A write ready to commit: its actions, and what a failed condition at each one means.
@@ -313,6 +302,21 @@ struct WritePath {
 
     enum ConcurrentChange: Error {
         case detected
+    }
+
+    /// Runs `attempt` (which prepares a write from what it reads and commits it) until it commits:
+    /// when another write changed what it read first (`ConcurrentChange`), it runs again after a
+    /// short random pause, at most ``maxAttempts`` times; then the client gets `CONFLICT`, naming
+    /// `what` is being changed.
+    func untilCommitted<T>(_ what: @autoclosure () -> String, _ attempt: () async throws -> T) async throws -> T {
+        for number in 1...Self.maxAttempts {
+            do {
+                return try await attempt()
+            } catch ConcurrentChange.detected {
+                try await Task.sleep(for: .milliseconds(Int.random(in: 0...min(2 * number, 20))))
+            }
+        }
+        throw AMEError.conflict("\(what()) is being changed by many requests at once; retry")
     }
 
     /// Commits a write's actions; the audit record is always the last one.
@@ -395,13 +399,9 @@ struct WritePath {
         guard !actions.isEmpty else { return ([], [:], basis) }
         // What the store holds for the entity after this write must stay readable in one item.
         try DataLimits(engine.limits).checkSnapshot(values)
-        let snapshotVersion = active?["version"].flatMap { value -> Int? in
-            if case .number(let text) = value { return Int(text) }
-            return nil
-        }
         let snapshot = RuntimeItems.activeData(
             tenant: tenant, dataType: dataType, id: id, values: values, versions: versions,
-            version: (snapshotVersion ?? 0) + 1, updatedAt: timestamp)
+            version: RuntimeItems.nextVersion(after: active), updatedAt: timestamp)
         // The active attributes are read, changed and written back: guarded like the entity's row.
         let guardCondition: WriteCondition =
             active == nil ? .notExists : .attributeEquals("version", active?["version"] ?? .null)

@@ -1,6 +1,13 @@
 /// The items of the runtime's own tables (``RuntimeTables``), built in one place: the write path
 /// and the migration from the original service store exactly the same shapes.
 public enum RuntimeItems {
+    /// The `version` after `item`'s (an entity row or an active-`data` item): 1 for a new one.
+    /// Writes are guarded by the version they read, so every write of an item raises it.
+    public static func nextVersion(after item: Item?) -> Int {
+        guard case .number(let text)? = item?["version"] else { return 1 }
+        return (Int(text) ?? 0) + 1
+    }
+
     /// One version of one `data` attribute (`active` or `inactive`).
     public static func attributeVersion(
         tenant: Tenant, dataType: String, id: String, attribute: String, version: String, value: ItemValue,
