@@ -12,124 +12,103 @@ import Testing
     static let timeouts = ["AME_HEADER_TIMEOUT": "1", "AME_BODY_TIMEOUT": "1", "AME_IDLE_TIMEOUT": "1"]
 
     @Test func slowHeadersHalfSentBodiesAndIdleConnectionsAreClosed() async throws {
-        guard let binary = ServeProcessTests.requireBinary() else { return }
-        let data = ServeProcessTests.dataFolder()
-        defer { try? FileManager.default.removeItem(at: data) }
-        let (server, port, _) = try ServeProcessTests.serve(binary, data: data, environment: Self.timeouts)
-        defer {
-            server.terminate()
-            server.waitUntilExit()
+        _ = try await ServeProcessTests.withFreshServer(environment: Self.timeouts) { _, port in
+
+            let slowHeaders = try RawConnection(port: port)
+            slowHeaders.send("POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Endpoint-Id: acme\r\n")
+            let halfBody = try RawConnection(port: port)
+            halfBody.send(
+                "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Endpoint-Id: acme\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: 100\r\n\r\n{\"query\":")
+            let silent = try RawConnection(port: port)
+            let idle = try RawConnection(port: port)
+            idle.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+
+            // Each is closed by the server; the idle one after its answer, which it got in full.
+            #expect(slowHeaders.readUntilClosed().closed)
+            #expect(halfBody.readUntilClosed().closed)
+            #expect(silent.readUntilClosed().closed)
+            let answered = idle.readUntilClosed()
+            #expect(answered.closed)
+            #expect(String(decoding: answered.bytes, as: UTF8.self).hasPrefix("HTTP/1.1 200"))
+            #expect(try await HostileInputTests.healthy(port))
         }
-
-        let slowHeaders = try RawConnection(port: port)
-        slowHeaders.send("POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Endpoint-Id: acme\r\n")
-        let halfBody = try RawConnection(port: port)
-        halfBody.send(
-            "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Endpoint-Id: acme\r\nContent-Type: application/json\r\n"
-                + "Content-Length: 100\r\n\r\n{\"query\":")
-        let silent = try RawConnection(port: port)
-        let idle = try RawConnection(port: port)
-        idle.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-
-        // Each is closed by the server; the idle one after its answer, which it got in full.
-        #expect(slowHeaders.readUntilClosed().closed)
-        #expect(halfBody.readUntilClosed().closed)
-        #expect(silent.readUntilClosed().closed)
-        let answered = idle.readUntilClosed()
-        #expect(answered.closed)
-        #expect(String(decoding: answered.bytes, as: UTF8.self).hasPrefix("HTTP/1.1 200"))
-        #expect(try await HostileInputTests.healthy(port))
     }
 
     @Test func aMalformedChunkedBodyIsABadRequest() async throws {
-        guard let binary = ServeProcessTests.requireBinary() else { return }
-        let data = ServeProcessTests.dataFolder()
-        defer { try? FileManager.default.removeItem(at: data) }
-        let (server, port, _) = try ServeProcessTests.serve(binary, data: data)
-        defer {
-            server.terminate()
-            server.waitUntilExit()
+        _ = try await ServeProcessTests.withFreshServer { _, port in
+            for body in ["zz\r\n{\"query\":\"{ ping }\"}\r\n0\r\n\r\n", "5\r\n{\"query\":\"{ ping }\"}\r\n0\r\n\r\n"] {
+                let connection = try RawConnection(port: port)
+                connection.send(
+                    "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Endpoint-Id: acme\r\n"
+                        + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                        + body
+                )
+                let answer = String(decoding: connection.readUntilClosed().bytes, as: UTF8.self)
+                #expect(answer.hasPrefix("HTTP/1.1 400"), "\(body.debugDescription): \(answer.prefix(200))")
+            }
+            #expect(try await HostileInputTests.healthy(port))
         }
-        for body in ["zz\r\n{\"query\":\"{ ping }\"}\r\n0\r\n\r\n", "5\r\n{\"query\":\"{ ping }\"}\r\n0\r\n\r\n"] {
-            let connection = try RawConnection(port: port)
-            connection.send(
-                "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Endpoint-Id: acme\r\n"
-                    + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + body
-            )
-            let answer = String(decoding: connection.readUntilClosed().bytes, as: UTF8.self)
-            #expect(answer.hasPrefix("HTTP/1.1 400"), "\(body.debugDescription): \(answer.prefix(200))")
-        }
-        #expect(try await HostileInputTests.healthy(port))
     }
 
     @Test func aHundredHeldConnectionsGiveTheirDescriptorsBack() async throws {
-        guard let binary = ServeProcessTests.requireBinary() else { return }
-        let data = ServeProcessTests.dataFolder()
-        defer { try? FileManager.default.removeItem(at: data) }
-        let (server, port, _) = try ServeProcessTests.serve(binary, data: data, environment: Self.timeouts)
-        defer {
-            server.terminate()
-            server.waitUntilExit()
+        _ = try await ServeProcessTests.withFreshServer(environment: Self.timeouts) { server, port in
+            #expect(try await HostileInputTests.healthy(port))
+            let before = Self.openDescriptors(server.processIdentifier)
+            let held = try (0..<100).map { index in
+                let connection = try RawConnection(port: port)
+                if index.isMultiple(of: 2) { connection.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n") }
+                return connection
+            }
+            #expect(held.allSatisfy { $0.readUntilClosed().closed })
+            // The server's side of each connection is closed too: its descriptor count is back.
+            var after = Self.openDescriptors(server.processIdentifier)
+            for _ in 0..<100 where after > before {
+                try await Task.sleep(for: .milliseconds(50))
+                after = Self.openDescriptors(server.processIdentifier)
+            }
+            #expect(before > 0)
+            #expect(after <= before, "descriptors: \(before) before, \(after) after 100 held connections")
+            #expect(try await HostileInputTests.healthy(port))
         }
-        #expect(try await HostileInputTests.healthy(port))
-        let before = Self.openDescriptors(server.processIdentifier)
-        let held = try (0..<100).map { index in
-            let connection = try RawConnection(port: port)
-            if index.isMultiple(of: 2) { connection.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n") }
-            return connection
-        }
-        #expect(held.allSatisfy { $0.readUntilClosed().closed })
-        // The server's side of each connection is closed too: its descriptor count is back.
-        var after = Self.openDescriptors(server.processIdentifier)
-        for _ in 0..<100 where after > before {
-            try await Task.sleep(for: .milliseconds(50))
-            after = Self.openDescriptors(server.processIdentifier)
-        }
-        #expect(before > 0)
-        #expect(after <= before, "descriptors: \(before) before, \(after) after 100 held connections")
-        #expect(try await HostileInputTests.healthy(port))
     }
 
     @Test func sigtermStopsTheServerWhileHostileClientsHoldConnections() async throws {
-        guard let binary = ServeProcessTests.requireBinary() else { return }
-        let data = ServeProcessTests.dataFolder()
-        defer { try? FileManager.default.removeItem(at: data) }
         // The connection timeouts are the defaults (10 and 30 s). The request still being received
         // gets AME_SHUTDOWN_TIMEOUT to finish, then its work is cancelled and the process exits.
-        let (server, port, _) = try ServeProcessTests.serve(
-            binary, data: data, environment: ["AME_SHUTDOWN_TIMEOUT": "2"])
-        defer { if server.isRunning { server.terminate() } }
-        let list = String(repeating: "[", count: 100) + "\"a\"" + String(repeating: "]", count: 100)
-        let hostile = String(
-            decoding: HostileInputTests.query("{ contactProfileList(email: \(list)) { total } }"), as: UTF8.self)
-        // Two hostile queries sent whole, then two held half-sent: one mid-headers, one mid-body.
-        let sent = try (0..<2).map { _ in
-            let connection = try RawConnection(port: port)
-            connection.send(
+        _ = try await ServeProcessTests.withFreshServer(environment: ["AME_SHUTDOWN_TIMEOUT": "2"]) { server, port in
+            let list = String(repeating: "[", count: 100) + "\"a\"" + String(repeating: "]", count: 100)
+            let hostile = String(
+                decoding: HostileInputTests.query("{ contactProfileList(email: \(list)) { total } }"), as: UTF8.self)
+            // Two hostile queries sent whole, then two held half-sent: one mid-headers, one mid-body.
+            let sent = try (0..<2).map { _ in
+                let connection = try RawConnection(port: port)
+                connection.send(
+                    "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Endpoint-Id: acme\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: \(hostile.utf8.count)\r\n\r\n\(hostile)")
+                return connection
+            }
+            let midHeaders = try RawConnection(port: port)
+            midHeaders.send("POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            let midBody = try RawConnection(port: port)
+            midBody.send(
                 "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Endpoint-Id: acme\r\nContent-Type: application/json\r\n"
-                    + "Content-Length: \(hostile.utf8.count)\r\n\r\n\(hostile)")
-            return connection
-        }
-        let midHeaders = try RawConnection(port: port)
-        midHeaders.send("POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-        let midBody = try RawConnection(port: port)
-        midBody.send(
-            "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Endpoint-Id: acme\r\nContent-Type: application/json\r\n"
-                + "Content-Length: \(hostile.utf8.count)\r\n\r\n\(hostile.prefix(40))")
-        for connection in sent {
-            let answer = String(decoding: connection.readResponseHead(), as: UTF8.self)
-            #expect(answer.hasPrefix("HTTP/1.1 400"), "\(answer.prefix(200))")
-        }
-        #expect(try await HostileInputTests.healthy(port))
+                    + "Content-Length: \(hostile.utf8.count)\r\n\r\n\(hostile.prefix(40))")
+            for connection in sent {
+                let answer = String(decoding: connection.readResponseHead(), as: UTF8.self)
+                #expect(answer.hasPrefix("HTTP/1.1 400"), "\(answer.prefix(200))")
+            }
+            #expect(try await HostileInputTests.healthy(port))
 
-        kill(server.processIdentifier, SIGTERM)
-        // A bound on the wait, so that a server that never stops fails the test instead of hanging it.
-        let deadline = Date().addingTimeInterval(60)
-        while server.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(!server.isRunning, "ame serve was still running 60 s after SIGTERM")
-        if !server.isRunning { #expect(server.terminationStatus == 0) }
-        #expect(midHeaders.readUntilClosed().closed)
-        #expect(midBody.readUntilClosed().closed)
+            kill(server.processIdentifier, SIGTERM)
+            // A bound on the wait, so that a server that never stops fails the test instead of hanging it.
+            let deadline = Date().addingTimeInterval(60)
+            while server.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(!server.isRunning, "ame serve was still running 60 s after SIGTERM")
+            if !server.isRunning { #expect(server.terminationStatus == 0) }
+            #expect(midHeaders.readUntilClosed().closed)
+            #expect(midBody.readUntilClosed().closed)
+        }
     }
 
     /// How many descriptors process `pid` has open (`/proc/<pid>/fd`).
