@@ -160,6 +160,7 @@ import Testing
         let server = Process()
         server.executableURL = binary
         server.arguments = ["serve", "--data-dir", data.path, "--host", "127.0.0.1", "--port", "0"]
+        server.environment = ProcessCoverage.environment()
         let output = Pipe()
         let logs = Pipe()
         server.standardOutput = output
@@ -180,6 +181,7 @@ import Testing
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        process.environment = ProcessCoverage.environment()
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
