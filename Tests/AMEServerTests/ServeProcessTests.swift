@@ -177,11 +177,14 @@ import Testing
         var description: String { "ame serve did not print its address within 30 s" }
     }
 
-    static func run(_ binary: URL, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    /// Runs `binary` to its end; `environment` is added to the test's own.
+    static func run(
+        _ binary: URL, _ arguments: [String], environment: [String: String] = [:]
+    ) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
-        process.environment = ProcessCoverage.environment()
+        process.environment = ProcessCoverage.environment().merging(environment) { $1 }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
