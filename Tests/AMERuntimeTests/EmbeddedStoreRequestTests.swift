@@ -97,7 +97,7 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.allCases)
-    func lessThanOrEqualIncludesTheBoundAndDeletingATableRemovesItsItems(_ backend: StoreBackend) async throws {
+    func lessThanOrEqualGlobalIndexesUnknownIndexesAndDeletingATable(_ backend: StoreBackend) async throws {
         guard let (store, names) = try await backend.makeStore([Self.definition]) else { return }
         let table = try #require(names["things"])
         try await store.batchWriteItem(
@@ -105,6 +105,17 @@ import Testing
         let page = try await store.query(
             QueryRequest(table: table, partition: "t#default", sortCondition: .lessThanOrEqual("a2")))
         #expect(page.items.compactMap { $0["id"]?.stringValue } == ["a1", "a2"])
+        // A global index is queried by its own partition, across the table's.
+        try await store.batchWriteItem([
+            .put(table: table, item: [tenantAttribute: "t#default", "id": "b1", "owner": "ann"]),
+            .put(table: table, item: [tenantAttribute: "u#default", "id": "b2", "owner": "ann"]),
+            .put(table: table, item: [tenantAttribute: "t#default", "id": "b3", "owner": "bob"]),
+        ])
+        let owned = try await store.query(QueryRequest(table: table, index: "owner-index", partition: "ann"))
+        #expect(owned.items.compactMap { $0["id"]?.stringValue } == ["b1", "b2"])
+        await #expect(throws: StoreError.unknownIndex(table: table, index: "shape-index")) {
+            try await store.query(QueryRequest(table: table, index: "shape-index", partition: "t#default"))
+        }
 
         try await store.deleteTable(named: table)
         #expect(try await store.describeTable(named: table) == nil)
