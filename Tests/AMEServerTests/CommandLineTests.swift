@@ -120,4 +120,52 @@ import Testing
         let page = try await store.query(QueryRequest(table: "durability", partition: "d#default"))
         #expect(Set(page.items.compactMap { $0["id"]?.stringValue }) == Set((0..<5).flatMap { ["a\($0)", "b\($0)"] }))
     }
+
+    @Test func operationsManifestTakesFilesAndRefusesAMissingPath() throws {
+        guard let binary = ServeProcessTests.requireBinary() else { return }
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("ping.graphql")
+        try "query Ping { ping }\n".write(to: file, atomically: true, encoding: .utf8)
+        let printed = try ServeProcessTests.run(binary, ["operations", "manifest", file.path])
+        #expect(printed.status == 0, "\(printed.output)")
+        let manifest = try JSONValue.parse(printed.output)
+        #expect(manifest["operations"]?.arrayValue.map { $0["body"] } == ["query Ping { ping }\n"])
+        let missing = folder.appendingPathComponent("nothing-here").path
+        let refused = try ServeProcessTests.run(binary, ["operations", "manifest", missing])
+        #expect(refused.status != 0)
+        #expect(refused.output.contains("\(missing) does not exist"))
+    }
+
+    @Test func anAllowListWithoutAReadableValidManifestStopsServeBeforeItListens() throws {
+        guard let binary = ServeProcessTests.requireBinary() else { return }
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let invalid = folder.appendingPathComponent("manifest.json")
+        try #"{"format": "apollo-persisted-query-manifest", "version": 1, "operations": [{"id": "x"}]}"#.write(
+            to: invalid, atomically: true, encoding: .utf8)
+        let missing = folder.appendingPathComponent("absent.json").path
+        let cases: [([String: String], String)] = [
+            (
+                ["AME_PERSISTED_QUERIES": "allow-list"],
+                "AME_PERSISTED_QUERIES=allow-list needs AME_PERSISTED_QUERIES_FILE, the manifest `ame operations manifest` writes"
+            ),
+            (
+                ["AME_PERSISTED_QUERIES": "allow-list", "AME_PERSISTED_QUERIES_FILE": invalid.path],
+                "AME_PERSISTED_QUERIES_FILE \(invalid.path): "
+            ),
+            (
+                ["AME_PERSISTED_QUERIES": "allow-list", "AME_PERSISTED_QUERIES_FILE": missing],
+                "AME_PERSISTED_QUERIES_FILE \(missing) cannot be read"
+            ),
+        ]
+        for (environment, message) in cases {
+            let result = try ServeProcessTests.run(
+                binary, ["serve", "--data-dir", folder.appendingPathComponent("data").path, "--port", "0"],
+                environment: environment)
+            #expect(result.status != 0, "\(environment)")
+            #expect(result.output.contains(message), "\(result.output)")
+            #expect(!result.output.contains("serving GraphQL"))
+        }
+    }
 }
