@@ -30,6 +30,12 @@ struct AMECodegenPlugin: BuildToolPlugin {
                 displayName: "Generating AME code from \(inputs.count) schema file(s)",
                 executable: tool.url,
                 arguments: arguments,
+                // A coverage build instruments the generator too; its counts are the build's, not
+                // the tests', so they go to the plugin's work folder instead of `default.profraw`
+                // in the package's root.
+                environment: [
+                    "LLVM_PROFILE_FILE": context.pluginWorkDirectoryURL.appending(path: "ame-codegen.profraw").path
+                ],
                 inputFiles: inputs,
                 outputFiles: outputs
             )

@@ -31,7 +31,7 @@ import Testing
             let apiKey = "ame_test_\(UUID().uuidString)"
             let keys = folder.appendingPathComponent("keys")
             try "\(TenantResolver.hash(apiKey)) acme default\n".write(to: keys, atomically: true, encoding: .utf8)
-            var environment = ProcessInfo.processInfo.environment
+            var environment = ProcessCoverage.environment()
             for (name, value) in [
                 "AME_STORE": "dynamodb", "AME_TABLE_PREFIX": "l\(UUID().uuidString.prefix(8).lowercased())-",
                 "AWS_ENDPOINT_URL_DYNAMODB": moto.absoluteString, "AWS_ACCESS_KEY_ID": "testing",
@@ -70,7 +70,8 @@ import Testing
         func lambda(_ peer: LambdaRuntimePeer, arguments: [String] = ["lambda"]) async throws -> RunningProcess {
             var environment = environment
             environment["AWS_LAMBDA_RUNTIME_API"] = peer.address
-            return try RunningProcess(binary, arguments, environment: environment, folder: folder)
+            return try RunningProcess(
+                binary, arguments, environment: environment, folder: folder, detach: { peer.stop() })
         }
 
         /// `ame serve` on a free loopback port; its base URL.
@@ -412,7 +413,8 @@ import Testing
         defer { peer.stop() }
         var environment = stack.environment
         environment["AWS_LAMBDA_RUNTIME_API"] = peer.address
-        let lambda = try RunningProcess(bootstrap, [], environment: environment, folder: stack.folder)
+        let lambda = try RunningProcess(
+            bootstrap, [], environment: environment, folder: stack.folder, detach: { peer.stop() })
         defer { lambda.stop() }
         #expect(try await lambda.waitFor("ame: serving Lambda invocations"), "\(lambda.errorOutput)")
         let answer = try await peer.invoke(HTTPEventBuilder.event(exchanges(stack)[0], format: .functionURL))

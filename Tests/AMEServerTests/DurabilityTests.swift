@@ -23,6 +23,7 @@ import Testing
             let writer = Process()
             writer.executableURL = binary
             writer.arguments = ["durability-writer", "--data-dir", folder.path]
+            writer.environment = ProcessCoverage.environment()
             let output = Pipe()
             writer.standardOutput = output
             writer.standardError = FileHandle.nullDevice

@@ -84,7 +84,7 @@ import Testing
         let server = Process()
         server.executableURL = binary
         server.arguments = ["serve", "--data-dir", folder.appendingPathComponent("data").path, "--port", "0"]
-        var environment = ProcessInfo.processInfo.environment
+        var environment = ProcessCoverage.environment()
         environment["AME_PERSISTED_QUERIES"] = "allow-list"
         environment["AME_PERSISTED_QUERIES_FILE"] = manifest.path
         server.environment = environment

@@ -165,7 +165,7 @@ import Testing
         let server = Process()
         server.executableURL = binary
         server.arguments = ["serve", "--data-dir", data.path, "--host", "127.0.0.1", "--port", "0"]
-        server.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        server.environment = ProcessCoverage.environment().merging(environment) { $1 }
         let output = Pipe()
         let logs = Pipe()
         server.standardOutput = output
@@ -182,10 +182,14 @@ import Testing
         var description: String { "ame serve did not print its address within 30 s" }
     }
 
-    static func run(_ binary: URL, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    /// Runs `binary` to its end; `environment` is added to the test's own.
+    static func run(
+        _ binary: URL, _ arguments: [String], environment: [String: String] = [:]
+    ) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        process.environment = ProcessCoverage.environment().merging(environment) { $1 }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

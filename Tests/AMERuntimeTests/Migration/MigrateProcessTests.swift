@@ -60,7 +60,7 @@ import Testing
     }
 
     static func environment(_ original: OriginalTables, prefix: String) -> [String: String] {
-        var environment = ProcessInfo.processInfo.environment
+        var environment = ProcessCoverage.environment()
         environment["AWS_ACCESS_KEY_ID"] = "testing"
         environment["AWS_SECRET_ACCESS_KEY"] = "testing"
         environment["AWS_REGION"] = "us-east-1"

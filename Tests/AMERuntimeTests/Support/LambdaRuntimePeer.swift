@@ -24,7 +24,14 @@ final class RunningProcess: @unchecked Sendable {
     private var collected = ""
     private var errors = ""
 
-    init(_ binary: URL, _ arguments: [String], environment: [String: String], folder: URL) throws {
+    /// What stops the process instead of SIGTERM (see ``stop()``).
+    private let detach: (@Sendable () -> Void)?
+
+    init(
+        _ binary: URL, _ arguments: [String], environment: [String: String], folder: URL,
+        detach: (@Sendable () -> Void)? = nil
+    ) throws {
+        self.detach = detach
         process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -91,11 +98,18 @@ final class RunningProcess: @unchecked Sendable {
         return kilobytes * 1024
     }
 
+    /// Asks the process to stop and waits up to 10 seconds before it kills it, so that what it
+    /// writes at exit (a coverage build's profile, the store's last writes) is written: `ame
+    /// serve` drains and exits on SIGTERM; `ame lambda` (which AWS stops with SIGKILL and which
+    /// therefore does not handle SIGTERM) exits when its Runtime API goes away, so for it
+    /// `detach` stops the peer instead.
     func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        guard process.isRunning else { return }
+        if let detach { detach() } else { kill(process.processIdentifier, SIGTERM) }
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
     }
 }
 
@@ -162,6 +176,7 @@ struct LambdaRuntimePeer {
     }
 
     func stop() {
+        guard process.isRunning else { return }
         // The test servers may inherit a blocked SIGTERM from the test process: SIGKILL.
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
