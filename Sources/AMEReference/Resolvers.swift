@@ -41,7 +41,8 @@ struct Resolvers {
         return { _, _, _, _ in throw ReferenceError.unsupported("the root field `\(field)`") }
     }
 
-    /// A get, the plain way: the arguments given are compared with every row of the partition.
+    /// A get, the plain way: by its key when the key is given (one GetItem, through the batch
+    /// window when there is one), else the arguments are compared with every row of the partition.
     private func get(
         _ entity: EntityDefinition, arguments: JSONValue, context: RequestContext
     ) async throws
@@ -63,6 +64,16 @@ struct Resolvers {
         let requested = (wanted.first { $0.0 == keyIndex } ?? wanted.first)?.1 ?? ""
         if case .oneOf = entity.get, wanted.count != 1 {
             throw ReferenceError.unsupported("a `one_of` get without exactly one argument")
+        }
+        if let key = wanted.first(where: { $0.0 == keyIndex })?.1 {
+            guard let item = try await context.item(table: entity.table, key: key) else {
+                throw AMEError.entityNotFound(type: entity.name, key: requested)
+            }
+            let model = try entity.decode(item)
+            guard wanted.allSatisfy({ model.fieldValue($0.0).stringValue == $0.1 }) else {
+                throw AMEError.entityNotFound(type: entity.name, key: requested)
+            }
+            return EntityNode(entity: entity, model: model)
         }
         var cursor: Item?
         repeat {

@@ -22,6 +22,8 @@ final class Execution {
     private let root = ResultObject()
     /// Objects whose fields are resolved at the next level.
     private var pendingWork: [EntityWork] = []
+    /// The physical table of `data` items, named once per request.
+    private let attributeTable: String
 
     init(
         engine: GraphQLEngine, document: Document, request: GraphQLRequest, tenant: Tenant, limits: QueryLimits,
@@ -33,6 +35,7 @@ final class Execution {
         self.session = session
         self.document = document
         self.request = request
+        attributeTable = engine.registry.physicalTable(RuntimeTables.attributeValues)
         var operations: [OperationDefinition] = []
         var fragments: [String: FragmentDefinition] = [:]
         for definition in document.definitions {
@@ -426,7 +429,7 @@ final class Execution {
     private func activeDataKey(_ entity: EntityDefinition, id: String) -> TableKey? {
         guard let dataType = entity.dataType else { return nil }
         return TableKey(
-            table: engine.registry.physicalTable(RuntimeTables.attributeValues),
+            table: attributeTable,
             key: ItemKey(partition: tenant.partitionKey, sort: RuntimeTables.activeDataKey(dataType: dataType, id: id)))
     }
 
