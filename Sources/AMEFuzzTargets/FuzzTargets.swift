@@ -28,6 +28,26 @@ public enum FuzzTargets {
     }
 }
 
+extension FuzzTargets {
+    /// Keeps each input in the file named by `AME_FUZZ_LAST_INPUT` (`scripts/fuzz.sh` sets it)
+    /// before it runs. libFuzzer saves the input of a crash it catches, but not of one that ends
+    /// the process before its handler can run, such as a stack overflow on a thread of the
+    /// concurrency pool; the script then keeps this file instead.
+    public static func keep(_ data: UnsafePointer<UInt8>, _ size: Int) {
+        guard let descriptor = lastInput else { return }
+        _ = ftruncate(descriptor, 0)
+        _ = pwrite(descriptor, data, size, 0)
+    }
+
+    nonisolated(unsafe) private static let lastInput: Int32? = {
+        guard let path = ProcessInfo.processInfo.environment["AME_FUZZ_LAST_INPUT"], !path.isEmpty else {
+            return nil
+        }
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        return descriptor >= 0 ? descriptor : nil
+    }()
+}
+
 // MARK: The request path
 
 extension FuzzTargets {
