@@ -61,6 +61,24 @@ import Testing
         #expect(Self.codes(notJSON) == ["BAD_USER_INPUT"])
     }
 
+    /// Identical operations (or fragments) would trap inside GraphQLSwift's validation: they are
+    /// refused with the errors of the rules that forbid repeating them.
+    @Test(arguments: [
+        ("query A { ping } query B { ping } query B { ping }", "There can be only one operation named \"B\"."),
+        ("query A { ping } { ping } { ping }", "This anonymous operation must be the only defined operation."),
+        (
+            "query A { ...F } fragment F on Query { ping } fragment F on Query { ping }",
+            "There can be only one fragment named \"F\"."
+        ),
+    ])
+    func repeatedDefinitionsAreValidationErrors(_ query: String, _ message: String) async {
+        let body = Array((["query": .string(query), "operationName": "A"] as JSONValue).jsonText.utf8)
+        let outcome = await FuzzTargets.request(body)
+        #expect(outcome.status == 400)
+        #expect(Set(Self.codes(outcome)) == ["GRAPHQL_VALIDATION_FAILED"])
+        #expect(outcome.body?["errors"]?.arrayValue.first?["message"]?.stringValue == message)
+    }
+
     /// Schema files load to a schema or are refused with positioned diagnostics; the invalid
     /// fixtures get exactly the diagnostics `AMESchemaTests` expects of them.
     @Test(arguments: inputs("schema"))
