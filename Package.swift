@@ -11,6 +11,8 @@ let package = Package(
         .executable(name: "ame-codegen", targets: ["ame-codegen"]),
         .executable(name: "ame", targets: ["ame"]),
         .plugin(name: "AMECodegenPlugin", targets: ["AMECodegenPlugin"]),
+        // What the fuzz targets in Fuzz/ call (and the tests feed the committed corpus through).
+        .library(name: "AMEFuzzTargets", targets: ["AMEFuzzTargets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/GraphQLSwift/GraphQL.git", exact: "4.3.0"),
@@ -123,6 +125,16 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // The fuzz targets' entry functions: bytes in, a small outcome out (Fuzz/README.md).
+        .target(
+            name: "AMEFuzzTargets",
+            dependencies: [
+                "AMESchema", "AMERuntime", "AMEGenerated", "AMEServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "ame",
             dependencies: [
@@ -149,6 +161,7 @@ let package = Package(
             name: "AMEServerTests",
             dependencies: [
                 "AMEServer",
+                "AMEFuzzTargets",
                 "AMEGenerated",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),

@@ -163,6 +163,8 @@ public struct Entity: Sendable, Equatable {
         indexes.first { $0.name == name }
     }
 
+    /// The field named by `key`; only for a schema that passed validation, which checks that it
+    /// exists.
     public var keyField: Field {
         field(named: key)!
     }

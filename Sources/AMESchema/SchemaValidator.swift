@@ -522,10 +522,12 @@ struct SchemaValidator {
                         "declare `\(relation.via): ID` in the fields of `\(entity.name)`")
                     continue
                 }
-                if via.type != target.keyField.type && !(via.type.isStringLike && target.keyField.type.isStringLike) {
+                // A target whose key is not one of its fields is reported with the target.
+                guard let targetKey = target.field(named: target.key) else { continue }
+                if via.type != targetKey.type && !(via.type.isStringLike && targetKey.type.isStringLike) {
                     report(
                         position, file: entity.sourceFile,
-                        "relation `\(relation.name)` goes via `\(relation.via)` of type \(via.type.spelling), but the key of `\(target.name)` is \(target.keyField.type.spelling)",
+                        "relation `\(relation.name)` goes via `\(relation.via)` of type \(via.type.spelling), but the key of `\(target.name)` is \(targetKey.type.spelling)",
                         "give `\(relation.via)` the type of `\(target.name).\(target.key)`")
                 }
             case .hasMany:
@@ -536,12 +538,12 @@ struct SchemaValidator {
                         "declare `\(relation.via): ID` in `\(target.name)`")
                     continue
                 }
-                if let targetVia = target.field(named: relation.via),
-                    !targetVia.type.isStringLike || !entity.keyField.type.isStringLike
+                if let targetVia = target.field(named: relation.via), let key = entity.field(named: entity.key),
+                    !targetVia.type.isStringLike || !key.type.isStringLike
                 {
                     report(
                         position, file: entity.sourceFile,
-                        "relation `\(relation.name)` goes via `\(target.name).\(relation.via)` of type \(targetVia.type.spelling), but the key of `\(entity.name)` is \(entity.keyField.type.spelling)",
+                        "relation `\(relation.name)` goes via `\(target.name).\(relation.via)` of type \(targetVia.type.spelling), but the key of `\(entity.name)` is \(key.type.spelling)",
                         "give `\(target.name).\(relation.via)` the type of `\(entity.name).\(entity.key)`")
                     continue
                 }

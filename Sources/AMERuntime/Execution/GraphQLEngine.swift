@@ -380,7 +380,7 @@ public final class GraphQLEngine: Sendable {
             return response(data: nil, errors: [GraphQLErrorPayload(.internalError, cause: String(describing: error))])
         }
         if cached == nil {
-            let validationErrors = validate(schema: schema, ast: document)
+            let validationErrors = Self.repeatedDefinitions(in: document) ?? validate(schema: schema, ast: document)
             if !validationErrors.isEmpty {
                 return response(
                     data: nil, errors: validationErrors.map { Self.payload($0, code: { .validationFailed($0) }) })
@@ -395,6 +395,52 @@ public final class GraphQLEngine: Sendable {
         result.executed = true
         result.operationName = execution.operation.name?.value
         return result
+    }
+
+    /// Operations of the same name (or more than one anonymous one) and fragments of the same name,
+    /// with the errors of the GraphQL rules that forbid them; `nil` when there are none.
+    /// GraphQLSwift's validation keys dictionaries by operation and fragment definitions whose
+    /// `==` compares content but whose hash is their identity: two identical definitions trap in
+    /// the middle of validation, before those rules report them.
+    static func repeatedDefinitions(in document: Document) -> [GraphQLError]? {
+        var errors: [GraphQLError] = []
+        var operations: [String: Name] = [:]
+        var fragments: [String: Name] = [:]
+        var anonymous = 0
+        var definitions = 0
+        for definition in document.definitions {
+            if let operation = definition as? OperationDefinition {
+                definitions += 1
+                guard let name = operation.name else {
+                    anonymous += 1
+                    continue
+                }
+                if let known = operations[name.value] {
+                    errors.append(
+                        GraphQLError(
+                            message: "There can be only one operation named \"\(name.value)\".", nodes: [known, name]))
+                } else {
+                    operations[name.value] = name
+                }
+            } else if let fragment = definition as? FragmentDefinition {
+                let name = fragment.name
+                if let known = fragments[name.value] {
+                    errors.append(
+                        GraphQLError(
+                            message: "There can be only one fragment named \"\(name.value)\".", nodes: [known, name]))
+                } else {
+                    fragments[name.value] = name
+                }
+            }
+        }
+        if anonymous > 1 || (anonymous == 1 && definitions > 1) {
+            for case let operation as OperationDefinition in document.definitions where operation.name == nil {
+                errors.append(
+                    GraphQLError(
+                        message: "This anonymous operation must be the only defined operation.", nodes: [operation]))
+            }
+        }
+        return errors.isEmpty ? nil : errors
     }
 
     static func payload(_ error: GraphQLError, code: (String) -> AMEError) -> GraphQLErrorPayload {

@@ -269,16 +269,40 @@ extension AMEHTTPServer {
                     field: nil),
                 cost: cost, as: mediaType)
         }
-        // The credential is checked before the body is parsed (a client without one never costs a
-        // parse), and the parse, within the JSON bounds, runs inside the request timeout. A body
-        // that is not a GraphQL-over-HTTP request is a 400 whatever the media type.
-        let bytes = Array(buffer: body)
+        return await answer(
+            body: Array(buffer: body), headers: request.headers, engine: engine, tenants: tenants, limits: limits,
+            log: log, as: mediaType)
+    }
+
+    /// A POST body once it is read (within `AME_MAX_BODY_BYTES`). The credential is checked before
+    /// the body is parsed (a client without one never costs a parse), and the parse, within the
+    /// JSON bounds, runs inside the request timeout. A body that is not a GraphQL-over-HTTP request
+    /// is a 400 whatever the media type.
+    static func answer(
+        body bytes: [UInt8], headers: HTTPFields, engine: GraphQLEngine, tenants: TenantResolver,
+        limits: ServerLimits, log: RequestLog, as mediaType: GraphQLOverHTTP.MediaType
+    ) async -> Response {
         let json = limits.json
         return await execute(
-            headers: request.headers, engine: engine, tenants: tenants, limits: limits, log: log, as: mediaType
+            headers: headers, engine: engine, tenants: tenants, limits: limits, log: log, as: mediaType
         ) { () throws(AMEError) in
             try GraphQLOverHTTP.request(body: bytes, limits: json)
         }
+    }
+
+    /// What `POST /graphql` answers for a body that was read, with `headers` (`Accept` and the
+    /// credential): the same path as a request on the wire from there on. The fuzz targets
+    /// (`Fuzz/`) feed bodies through it.
+    package static func answer(
+        postBody bytes: [UInt8], headers: HTTPFields, engine: GraphQLEngine, tenants: TenantResolver,
+        limits: ServerLimits
+    ) async -> Response {
+        guard let mediaType = GraphQLOverHTTP.MediaType.negotiate(headers[.accept]) else {
+            return notAcceptable(headers[.accept])
+        }
+        return await answer(
+            body: bytes, headers: headers, engine: engine, tenants: tenants, limits: limits, log: RequestLog(),
+            as: mediaType)
     }
 
     /// `GET /graphql?query=…` (or `?extensions=…` naming a persisted operation).

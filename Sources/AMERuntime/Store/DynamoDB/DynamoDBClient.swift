@@ -162,7 +162,7 @@ final class DynamoDBClient: Sendable {
             timeout: .nanoseconds(
                 timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))
         let buffer = try await response.body.collect(upTo: 64 << 20)
-        let json = (try? JSONValue.parse(bytes: Array(buffer: buffer))) ?? .null
+        let json = DynamoDBStore.responseJSON(Array(buffer: buffer))
         guard response.status.code == 200 else {
             let rawType = json["__type"]?.stringValue ?? "HTTP\(response.status.code)"
             let type = rawType.split(separator: "#").last.map(String.init) ?? rawType

@@ -156,8 +156,7 @@ public final class DynamoDBStore: Store {
         let response = try await call(
             "GetItem", ["TableName": .string(name), "Key": keyJSON(key, table: table), "ConsistentRead": true],
             table: name)
-        guard let item = response["Item"], !item.isNull else { return nil }
-        return try AttributeValueJSON.decodeItem(item)
+        return try Self.decodeGetItem(response)
     }
 
     public func batchGetItem(_ keys: [TableKey]) async throws -> [TableKey: Item] {
@@ -181,31 +180,8 @@ public final class DynamoDBStore: Store {
                 ]
             }
             let response = try await call("BatchGetItem", ["RequestItems": .object(requestItems)])
-            if case .object(let responses)? = response["Responses"] {
-                for (table, items) in responses.pairs {
-                    guard let definition = definitions[table], case .array(let list) = items else { continue }
-                    for json in list {
-                        let item = try AttributeValueJSON.decodeItem(json)
-                        guard case .string(let partition)? = item[definition.partitionAttribute],
-                            case .string(let sort)? = item[definition.sortAttribute]
-                        else { continue }
-                        result[TableKey(table: table, key: ItemKey(partition: partition, sort: sort))] = item
-                    }
-                }
-            }
-            var unprocessed: [String: [ItemKey]] = [:]
-            if case .object(let tables)? = response["UnprocessedKeys"] {
-                for (table, entry) in tables.pairs {
-                    guard let definition = definitions[table], case .array(let list)? = entry["Keys"] else { continue }
-                    for json in list {
-                        let key = try AttributeValueJSON.decodeItem(json)
-                        guard case .string(let partition)? = key[definition.partitionAttribute],
-                            case .string(let sort)? = key[definition.sortAttribute]
-                        else { continue }
-                        unprocessed[table, default: []].append(ItemKey(partition: partition, sort: sort))
-                    }
-                }
-            }
+            let (items, unprocessed) = try Self.decodeBatchGetItem(response, tables: definitions)
+            result.merge(items) { _, new in new }
             pending = unprocessed
             if pending.isEmpty { break }
             let pause = client.configuration.retry.delay(attempt: attempt)
@@ -280,14 +256,7 @@ public final class DynamoDBStore: Store {
         }
         if let start = request.exclusiveStartKey { payload["ExclusiveStartKey"] = AttributeValueJSON.encode(start) }
         let response = try await call("Query", .object(payload), table: request.table)
-        var items: [Item] = []
-        if case .array(let list)? = response["Items"] { items = try list.map(AttributeValueJSON.decodeItem) }
-        let lastKey = try response["LastEvaluatedKey"].flatMap {
-            $0.isNull ? nil : try AttributeValueJSON.decodeItem($0)
-        }
-        return QueryPage(
-            items: items, count: request.countOnly ? response["Count"]?.intValue ?? 0 : items.count,
-            lastEvaluatedKey: lastKey)
+        return try Self.decodeQuery(response, countOnly: request.countOnly)
     }
 
     // MARK: Writes
@@ -396,5 +365,66 @@ public final class DynamoDBStore: Store {
         object["ConditionExpression"] = .string(render(condition))
         object["ExpressionAttributeNames"] = .object(names)
         if !values.isEmpty { object["ExpressionAttributeValues"] = .object(values) }
+    }
+}
+
+/// How the store reads DynamoDB's answers; static, so the fuzz targets (`Fuzz/`) decode an answer
+/// exactly as the store does.
+extension DynamoDBStore {
+    /// The JSON of an answer's body, as the client reads every one (`null` when it is not JSON,
+    /// such as a proxy's error page).
+    package static func responseJSON(_ body: [UInt8]) -> JSONValue {
+        (try? JSONValue.parse(bytes: body)) ?? .null
+    }
+
+    /// The item of a GetItem answer, `nil` when there is none.
+    package static func decodeGetItem(_ response: JSONValue) throws -> Item? {
+        guard let item = response["Item"], !item.isNull else { return nil }
+        return try AttributeValueJSON.decodeItem(item)
+    }
+
+    /// The items of a BatchGetItem answer by key, and its `UnprocessedKeys`, for the tables of
+    /// `tables` (an item or key of another table, or without its key attributes, is left out).
+    package static func decodeBatchGetItem(
+        _ response: JSONValue, tables definitions: [String: TableDefinition]
+    ) throws -> (items: [TableKey: Item], unprocessed: [String: [ItemKey]]) {
+        var result: [TableKey: Item] = [:]
+        if case .object(let responses)? = response["Responses"] {
+            for (table, items) in responses.pairs {
+                guard let definition = definitions[table], case .array(let list) = items else { continue }
+                for json in list {
+                    let item = try AttributeValueJSON.decodeItem(json)
+                    guard case .string(let partition)? = item[definition.partitionAttribute],
+                        case .string(let sort)? = item[definition.sortAttribute]
+                    else { continue }
+                    result[TableKey(table: table, key: ItemKey(partition: partition, sort: sort))] = item
+                }
+            }
+        }
+        var unprocessed: [String: [ItemKey]] = [:]
+        if case .object(let tables)? = response["UnprocessedKeys"] {
+            for (table, entry) in tables.pairs {
+                guard let definition = definitions[table], case .array(let list)? = entry["Keys"] else { continue }
+                for json in list {
+                    let key = try AttributeValueJSON.decodeItem(json)
+                    guard case .string(let partition)? = key[definition.partitionAttribute],
+                        case .string(let sort)? = key[definition.sortAttribute]
+                    else { continue }
+                    unprocessed[table, default: []].append(ItemKey(partition: partition, sort: sort))
+                }
+            }
+        }
+        return (result, unprocessed)
+    }
+
+    /// The page of a Query answer: its items (or only its `Count`) and where the next page starts.
+    package static func decodeQuery(_ response: JSONValue, countOnly: Bool) throws -> QueryPage {
+        var items: [Item] = []
+        if case .array(let list)? = response["Items"] { items = try list.map(AttributeValueJSON.decodeItem) }
+        let lastKey = try response["LastEvaluatedKey"].flatMap {
+            $0.isNull ? nil : try AttributeValueJSON.decodeItem($0)
+        }
+        return QueryPage(
+            items: items, count: countOnly ? response["Count"]?.intValue ?? 0 : items.count, lastEvaluatedKey: lastKey)
     }
 }
