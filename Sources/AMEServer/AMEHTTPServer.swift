@@ -289,8 +289,10 @@ public enum AMEHTTPServer {
                 // task would stay allocated for the whole timeout even when cancelled: per request,
                 // that is memory growing with the request rate.
                 let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(timeout)) {
-                    task.cancel()
+                    // The timeout's answer first: cancelled work can finish on another thread at
+                    // once (with the error its cancellation caused) and must not be answered instead.
                     waiter.resume(returning: nil)
+                    task.cancel()
                 }
                 running.start(task, timer: timer)
             }
