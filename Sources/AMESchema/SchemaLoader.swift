@@ -298,16 +298,13 @@ private struct Reader {
                     dataScalar = readJSONScalar(scalarNode, what: "`data`", file: file.path) ?? .json
                 }
                 if let valuesNode = mapping["values"] {
-                    if let value = valuesNode.string, let values = DataValues(rawValue: value) {
-                        dataValues = values
-                    } else {
-                        let names = DataValues.allCases.map(\.rawValue)
-                        let hint =
-                            valuesNode.string.flatMap { Suggestion.closest(to: $0, in: names) }
-                            .map { "did you mean `\($0)`?" }
-                            ?? "use `json` (values keep their JSON type) or `string` (every value is stored as a string)"
-                        error(file.path, valuesNode, "unknown `values` `\(valuesNode.string ?? "")` for `data`", hint)
-                    }
+                    dataValues =
+                        readChoice(
+                            valuesNode, DataValues.self,
+                            unknown: "unknown `values` `\(valuesNode.string ?? "")` for `data`",
+                            otherwise:
+                                "use `json` (values keep their JSON type) or `string` (every value is stored as a string)",
+                            file: file.path) ?? .json
                 }
             }
             if let value = typeNode?.string, !value.isEmpty {
@@ -341,12 +338,21 @@ private struct Reader {
     }
 
     mutating func readJSONScalar(_ node: Node, what: String, file: String) -> JSONScalar? {
-        if let value = node.string, let scalar = JSONScalar(rawValue: value) { return scalar }
-        let names = JSONScalar.allCases.map(\.rawValue)
+        readChoice(
+            node, JSONScalar.self, unknown: "unknown scalar `\(node.string ?? "")` for \(what)",
+            otherwise: "use \(JSONScalar.allCases.map { "`\($0.rawValue)`" }.joined(separator: " or "))", file: file)
+    }
+
+    /// One of `Choice`'s spellings; otherwise the error `unknown`, with the closest spelling as its
+    /// hint, or `otherwise` when none is close. `nil` after an error.
+    mutating func readChoice<Choice: RawRepresentable & CaseIterable>(
+        _ node: Node, _: Choice.Type, unknown: String, otherwise: String, file: String
+    ) -> Choice? where Choice.RawValue == String {
+        if let value = node.string, let choice = Choice(rawValue: value) { return choice }
         let hint =
-            node.string.flatMap { Suggestion.closest(to: $0, in: names) }.map { "did you mean `\($0)`?" }
-            ?? "use \(names.map { "`\($0)`" }.joined(separator: " or "))"
-        error(file, node, "unknown scalar `\(node.string ?? "")` for \(what)", hint)
+            node.string.flatMap { Suggestion.closest(to: $0, in: Choice.allCases.map(\.rawValue)) }
+            .map { "did you mean `\($0)`?" } ?? otherwise
+        error(file, node, unknown, hint)
         return nil
     }
 
