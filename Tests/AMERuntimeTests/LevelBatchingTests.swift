@@ -181,7 +181,7 @@ import Testing
 
 /// A store that measures how many Queries are in flight at once (instrumentation only: it
 /// forwards everything to the embedded store).
-final class QueryConcurrencyProbe: Store {
+final class QueryConcurrencyProbe: ForwardingStore {
     let inner: any Store
     private let state = Mutex((current: 0, maximum: 0))
 
@@ -198,18 +198,6 @@ final class QueryConcurrencyProbe: Store {
         try await Task.sleep(for: .milliseconds(5))
         return try await inner.query(request)
     }
-
-    func createTable(_ table: TableDefinition) async throws { try await inner.createTable(table) }
-    func deleteTable(named name: String) async throws { try await inner.deleteTable(named: name) }
-    func listTables() async throws -> [String] { try await inner.listTables() }
-    func describeTable(named name: String) async throws -> TableDescription? {
-        try await inner.describeTable(named: name)
-    }
-    var buildsAddedIndexes: Bool { inner.buildsAddedIndexes }
-    func getItem(table: String, key: ItemKey) async throws -> Item? { try await inner.getItem(table: table, key: key) }
-    func batchGetItem(_ keys: [TableKey]) async throws -> [TableKey: Item] { try await inner.batchGetItem(keys) }
-    func transactWriteItems(_ actions: [WriteAction]) async throws { try await inner.transactWriteItems(actions) }
-    func batchWriteItem(_ requests: [BatchWriteRequest]) async throws { try await inner.batchWriteItem(requests) }
 }
 
 @Suite struct LevelConcurrencyTests {

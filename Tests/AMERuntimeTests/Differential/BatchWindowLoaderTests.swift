@@ -111,7 +111,7 @@ import Testing
 }
 
 /// Fault injection: the embedded store, except that every BatchGetItem fails (and is counted).
-final class BatchGetFailure: Store {
+final class BatchGetFailure: ForwardingStore {
     let inner: any Store
     private let calls = Mutex(0)
 
@@ -123,16 +123,4 @@ final class BatchGetFailure: Store {
         calls.withLock { $0 += 1 }
         throw StoreError.unavailable("injected BatchGetItem failure")
     }
-
-    func query(_ request: QueryRequest) async throws -> QueryPage { try await inner.query(request) }
-    func createTable(_ table: TableDefinition) async throws { try await inner.createTable(table) }
-    func deleteTable(named name: String) async throws { try await inner.deleteTable(named: name) }
-    func listTables() async throws -> [String] { try await inner.listTables() }
-    func describeTable(named name: String) async throws -> TableDescription? {
-        try await inner.describeTable(named: name)
-    }
-    var buildsAddedIndexes: Bool { inner.buildsAddedIndexes }
-    func getItem(table: String, key: ItemKey) async throws -> Item? { try await inner.getItem(table: table, key: key) }
-    func transactWriteItems(_ actions: [WriteAction]) async throws { try await inner.transactWriteItems(actions) }
-    func batchWriteItem(_ requests: [BatchWriteRequest]) async throws { try await inner.batchWriteItem(requests) }
 }
