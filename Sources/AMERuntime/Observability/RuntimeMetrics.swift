@@ -7,8 +7,9 @@ import Metrics
 public enum RuntimeMetrics {
     /// The store operations that `ame_store_requests_total` and `ame_store_throttles_total` count.
     public static let storeOperations = ["GetItem", "BatchGetItem", "Query", "TransactWriteItems", "BatchWriteItem"]
-    /// The error codes the alerts watch in `ame_field_errors_total`.
-    static let alertedErrorCodes = ["STORE_UNAVAILABLE", "INTERNAL"]
+    /// The error codes of `ame_field_errors_total` exported from the start: the one the alerts
+    /// watch (`STORE_UNAVAILABLE`) and the runtime's own failures (`INTERNAL`).
+    static let errorCodesAtZero = ["STORE_UNAVAILABLE", "INTERNAL"]
 
     static func storeRequests(_ operation: String) -> Counter {
         Counter(label: "ame_store_requests_total", dimensions: [("operation", operation)])
@@ -46,7 +47,7 @@ public enum RuntimeMetrics {
             _ = storeRequestDuration(operation)
             _ = storeThrottles(operation)
         }
-        for code in alertedErrorCodes { _ = fieldErrors(code) }
+        for code in errorCodesAtZero { _ = fieldErrors(code) }
         for layer in ["memory", "redis"] {
             _ = cacheRequests(layer: layer, hit: true)
             _ = cacheRequests(layer: layer, hit: false)
