@@ -317,7 +317,7 @@ final class Execution {
             case .key(let key, _):
                 let tableKey = TableKey(table: table, key: ItemKey(partition: tenant.partitionKey, sort: key))
                 level.keys.append(tableKey)
-                let dataKey = prefetchedDataKey(entity, id: key, selecting: children)
+                let dataKey = selectsData(entity, children) ? activeDataKey(entity, id: key) : nil
                 if let dataKey { level.keys.append(dataKey) }
                 level.fills.append { [self] results in
                     if let error = results.batchError { return report(error, path: path, field: field) }
@@ -433,14 +433,10 @@ final class Execution {
             key: ItemKey(partition: tenant.partitionKey, sort: RuntimeTables.activeDataKey(dataType: dataType, id: id)))
     }
 
-    /// The active-`data` key to read in the same batch as `entity`'s row `id`, when `fields`
-    /// select `data`: its key is known as soon as the row's is, so it needs no level of its own.
-    private func prefetchedDataKey(
-        _ entity: EntityDefinition, id: String, selecting fields: [CollectedField]
-    )
-        -> TableKey?
-    {
-        fields.contains { $0.name == "data" } ? activeDataKey(entity, id: id) : nil
+    /// Whether `fields` select `data` of `entity`: its key is known as soon as the row's is, so it
+    /// is read in the same batch as the row, with no level of its own.
+    private func selectsData(_ entity: EntityDefinition, _ fields: [CollectedField]) -> Bool {
+        entity.dataType != nil && fields.contains { $0.name == "data" }
     }
 
     /// One object being resolved: its model and its result object.
@@ -575,15 +571,13 @@ final class Execution {
                 return report(error, field: field, in: entries)
             }
             var slots: [(Entry, TableKey)] = []
-            var readsData = false
+            // Decided once for the field, not per object.
+            let readsData = selectsData(target, selection)
             for entry in entries {
                 guard let key = entry.model.relationKey(relationIndex), !key.isEmpty else { continue }
                 let tableKey = TableKey(table: table, key: ItemKey(partition: tenant.partitionKey, sort: key))
                 level.keys.append(tableKey)
-                if let dataKey = prefetchedDataKey(target, id: key, selecting: selection) {
-                    level.keys.append(dataKey)
-                    readsData = true
-                }
+                if readsData, let dataKey = activeDataKey(target, id: key) { level.keys.append(dataKey) }
                 slots.append((entry, tableKey))
             }
             guard !slots.isEmpty else { return }
