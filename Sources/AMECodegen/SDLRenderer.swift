@@ -46,25 +46,16 @@ public struct SDLRenderer {
         }
         for entity in schema.entities {
             blocks.append(objectType(entity))
-            blocks.append(
-                block(
-                    description: "A page of \(entity.name) items.",
-                    """
-                    type \(Naming.listTypeName(entity.name)) {
-                      \(Naming.listField(entity.name)): [\(Naming.objectTypeName(entity.name))!]!
-                      pageSize: Int
-                      pageNumber: Int
-                      total: Int
-                      nextToken: String
-                    }
-                    """
-                ))
-            blocks.append(
-                "type \(Naming.upsertPayload(entity.name)) {\n  \(Naming.getField(entity.name)): \(Naming.objectTypeName(entity.name))\n}"
-            )
-            blocks.append("type \(Naming.deletePayload(entity.name)) {\n  ok: Boolean\n}")
+            blocks.append(listType(entity.name))
+            blocks.append(writePayload(Naming.upsertPayload(entity.name), entity: entity.name))
+            blocks.append(deletePayload(entity.name))
         }
-        blocks += SystemSDL(idScalar: schema.idScalar.rawValue).types
+        for record in SystemRecord.all {
+            blocks.append(objectType(record))
+            if record.hasList { blocks.append(listType(record.name)) }
+            if let payload = record.writePayload { blocks.append(writePayload(payload, entity: record.name)) }
+            if record.hasDelete { blocks.append(deletePayload(record.name)) }
+        }
         blocks.append(queryType())
         blocks.append(mutationType())
         return blocks.joined(separator: "\n\n") + "\n"
@@ -95,6 +86,42 @@ public struct SDLRenderer {
         return block(
             description: entity.description,
             "type \(Naming.objectTypeName(entity.name)) {\n" + lines.map { "  " + $0 }.joined(separator: "\n") + "\n}"
+        )
+    }
+
+    /// The page type of an entity or a system record, with its `pageNumber` paging and `nextToken`.
+    private func listType(_ name: String) -> String {
+        block(
+            description: "A page of \(name) items.",
+            """
+            type \(Naming.listTypeName(name)) {
+              \(Naming.listField(name)): [\(Naming.objectTypeName(name))!]!
+              pageSize: Int
+              pageNumber: Int
+              total: Int
+              nextToken: String
+            }
+            """
+        )
+    }
+
+    /// The payload of a write: the written object.
+    private func writePayload(_ payload: String, entity name: String) -> String {
+        "type \(payload) {\n  \(Naming.getField(name)): \(Naming.objectTypeName(name))\n}"
+    }
+
+    private func deletePayload(_ name: String) -> String {
+        "type \(Naming.deletePayload(name)) {\n  ok: Boolean\n}"
+    }
+
+    private func objectType(_ record: SystemRecord) -> String {
+        let lines = record.fields.flatMap { field in
+            let line = "\(field.name): \(SystemRecord.graphQLType(field.type, idScalar: idScalar))"
+            return field.description.map { [quoted($0), line] } ?? [line]
+        }
+        return block(
+            description: record.description,
+            "type \(Naming.objectTypeName(record.name)) {\n" + lines.map { "  " + $0 }.joined(separator: "\n") + "\n}"
         )
     }
 
@@ -135,7 +162,7 @@ public struct SDLRenderer {
                 "\(Naming.listField(entity.name))(\(arguments.joined(separator: ", "))): \(Naming.listTypeName(entity.name))"
             )
         }
-        lines += SystemSDL(idScalar: idScalar).queryFields
+        lines += SystemRecord.queryFields.map { SystemRecord.graphQLType($0, idScalar: idScalar) }
         return "type Query {\n" + lines.map { "  " + $0 }.joined(separator: "\n") + "\n}"
     }
 
@@ -156,7 +183,7 @@ public struct SDLRenderer {
                 "\(Naming.deleteField(entity.name))(\(Naming.camelCase(entity.key)): \(idScalar)!, updatedBy: String): \(Naming.deletePayload(entity.name))"
             )
         }
-        lines += SystemSDL(idScalar: idScalar).mutationFields
+        lines += SystemRecord.mutationFields.map { SystemRecord.graphQLType($0, idScalar: idScalar) }
         return "type \(schema.mutationType) {\n" + lines.map { "  " + $0 }.joined(separator: "\n") + "\n}"
     }
 

@@ -27,6 +27,7 @@ public struct SwiftRenderer {
     /// The registry of the whole schema.
     public func renderRegistry() -> String {
         let entities = schema.entities.map { "            \($0.name).definition," }.joined(separator: "\n")
+        let systemRecords = SystemRecord.all.map(systemRecord).joined(separator: "\n")
         return """
             \(header(source: "schema/*.yaml"))
 
@@ -39,6 +40,9 @@ public struct SwiftRenderer {
                     tablePrefix: \(literal(schema.tablePrefix)),
                     entities: [
             \(entities)
+                    ],
+                    systemRecords: [
+            \(systemRecords)
                     ],
                     schemaVersion: \(literal(StableHash.hex(sdl)))
                 )
@@ -106,6 +110,46 @@ public struct SwiftRenderer {
             \(fieldDefinitions.joined(separator: "\n"))
                 ]
             }
+            """
+    }
+
+    // MARK: Names
+
+    /// The GraphQL names of an entity or a system record (a record's write mutation may differ).
+    private func graphQLNames(
+        _ name: String, writeField: String? = nil, writePayload: String? = nil, indent: String
+    ) -> String {
+        """
+        GraphQLNames(
+        \(indent)    objectType: \(literal(Naming.objectTypeName(name))),
+        \(indent)    listType: \(literal(Naming.listTypeName(name))),
+        \(indent)    getField: \(literal(Naming.getField(name))),
+        \(indent)    listField: \(literal(Naming.listField(name))),
+        \(indent)    upsertField: \(literal(writeField ?? Naming.upsertField(name))),
+        \(indent)    upsertPayload: \(literal(writePayload ?? Naming.upsertPayload(name))),
+        \(indent)    deleteField: \(literal(Naming.deleteField(name))),
+        \(indent)    deletePayload: \(literal(Naming.deletePayload(name)))
+        \(indent))
+        """
+    }
+
+    /// A system record's definition, with each field's stored attribute (see `SystemRecord`).
+    private func systemRecord(_ record: SystemRecord) -> String {
+        let fields = record.fields.map { field in
+            let fallback = field.fallback.map { ", fallback: \(literal($0))" } ?? ""
+            return
+                "                    SystemFieldDefinition(graphQLName: \(literal(field.name)), attribute: \(literal(field.attribute)), conversion: .\(field.conversion.rawValue)\(fallback)),"
+        }
+        let names = graphQLNames(
+            record.name, writeField: record.writeField, writePayload: record.writePayload, indent: "                ")
+        return """
+                        SystemRecordDefinition(
+                            name: \(literal(record.name)),
+                            graphQL: \(names),
+                            fields: [
+            \(fields.joined(separator: "\n"))
+                            ]
+                        ),
             """
     }
 
@@ -211,18 +255,7 @@ public struct SwiftRenderer {
             let source = relation.kind == .belongsTo ? relation.via : entity.key
             return "        case \(offset): \(swiftName(source))"
         }
-        let names = """
-            GraphQLNames(
-                        objectType: \(literal(Naming.objectTypeName(entity.name))),
-                        listType: \(literal(Naming.listTypeName(entity.name))),
-                        getField: \(literal(Naming.getField(entity.name))),
-                        listField: \(literal(Naming.listField(entity.name))),
-                        upsertField: \(literal(Naming.upsertField(entity.name))),
-                        upsertPayload: \(literal(Naming.upsertPayload(entity.name))),
-                        deleteField: \(literal(Naming.deleteField(entity.name))),
-                        deletePayload: \(literal(Naming.deletePayload(entity.name)))
-                    )
-            """
+        let names = graphQLNames(entity.name, indent: "        ")
         return """
             extension \(entity.name): EntityModel {
                 public static let definition = EntityDefinition(

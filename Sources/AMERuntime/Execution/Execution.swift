@@ -57,7 +57,7 @@ final class Execution {
         operation = chosen!
         variables = try Self.coerceVariables(
             operation.variableDefinitions, request.variables, coercion: VariableCoercion(schema: engine.schema))
-        collector = FieldCollector(fragments: fragments, variables: variables)
+        collector = FieldCollector(fragments: fragments, variables: variables, plan: engine.plan)
     }
 
     private static func coerceVariables(
@@ -94,8 +94,7 @@ final class Execution {
     /// The complexity and depth of the operation, computed before any store call.
     func measure() throws(AMEError) -> (complexity: Int, depth: Int) {
         let fields = try collector.collect(operation.selectionSet, typeName: rootTypeName)
-        return try ComplexityAnalysis(engine: engine, collector: collector, limits: limits)
-            .measure(fields, typeName: rootTypeName)
+        return try ComplexityAnalysis(engine: engine, collector: collector, limits: limits).measure(fields)
     }
 
     func report(_ error: Error, path: [JSONValue], field: CollectedField?) {
@@ -139,13 +138,14 @@ final class Execution {
             var level = Level()
             for field in fields {
                 let slot = root.append(field.responseKey, .null)
-                if field.name == "__schema" || field.name == "__type" {
+                switch field.plan {
+                case .schemaIntrospection, .typeIntrospection:
                     resolveIntrospection(field, into: root, slot: slot)
                     continue
-                }
-                if case .system(let system)? = engine.rootFields[field.name] {
+                case .system(let system):
                     await resolveSystemField(system, field, into: root, slot: slot)
                     continue
+                default: break
                 }
                 do {
                     try planRootQueryField(field, into: root, slot: slot, level: &level)
@@ -157,7 +157,7 @@ final class Execution {
             await drainLevels()
             // A non-null root field (a get) that failed is null, and its null makes the whole
             // `data` null (GraphQL spec §6.4.4).
-            for (slot, field) in fields.enumerated() where engine.nonNullQueryFields.contains(field.name) {
+            for (slot, field) in fields.enumerated() where field.planned.isNonNull {
                 if case .json(.null) = root.values[slot] { return nil }
             }
         }
@@ -280,21 +280,16 @@ final class Execution {
     )
         throws
     {
-        guard let rootField = engine.rootFields[field.name] else {
-            guard field.name == "__typename" else {
-                throw AMEError.unresolvedField(type: rootTypeName, field: field.name)
-            }
-            root.values[slot] = .json(.string(rootTypeName))
-            return
-        }
-        let arguments = try ArgumentCoercion.arguments(of: field.first, variables: variables)
         let path: [JSONValue] = [.string(field.responseKey)]
-        switch rootField {
+        switch field.plan {
+        case .typename(let name):
+            root.values[slot] = .json(.string(name))
         case .ping:
             root.values[slot] = .json(.string("pong"))
         case .get(let entity):
+            let arguments = try ArgumentCoercion.arguments(of: field.first, variables: variables)
             let lookup = try GetLookup(entity: entity, arguments: arguments)
-            let children = try collector.collectChildren(of: field, typeName: entity.graphQLType)
+            let children = try collector.collectChildren(of: field)
             let table = engine.registry.physicalTable(entity.table)
             let fill = { [self] (item: Item?, prefetched: [TableKey: Item]?) in
                 guard let item, lookup.accepts(item) else {
@@ -317,7 +312,7 @@ final class Execution {
             case .key(let key, _):
                 let tableKey = TableKey(table: table, key: ItemKey(partition: tenant.partitionKey, sort: key))
                 level.keys.append(tableKey)
-                let dataKey = selectsData(entity, children) ? activeDataKey(entity, id: key) : nil
+                let dataKey = children.selectsData ? activeDataKey(entity, id: key) : nil
                 if let dataKey { level.keys.append(dataKey) }
                 level.fills.append { [self] results in
                     if let error = results.batchError { return report(error, path: path, field: field) }
@@ -339,9 +334,10 @@ final class Execution {
                 }
             }
         case .list(let entity):
+            let arguments = try ArgumentCoercion.arguments(of: field.first, variables: variables)
             let reader = try ListReader(entity: entity, arguments: arguments, engine: engine, tenant: tenant)
-            let listFields = try collector.collectChildren(of: field, typeName: entity.graphQL.listType)
-            let wantsTotal = listFields.contains { $0.name == "total" }
+            let listFields = try collector.collectChildren(of: field)
+            let wantsTotal = listFields.selectsTotal
             let index = level.query { session in try await reader.read(session, countTotal: wantsTotal) }
             level.fills.append { [self] results in
                 switch results.queries[index] {
@@ -353,7 +349,9 @@ final class Execution {
                     root.values[slot] = page.map(ResultValue.object) ?? .null
                 }
             }
-        case .upsert, .delete, .system:
+        case .unresolved(let type, let name):
+            throw AMEError.unresolvedField(type: type, field: name)
+        default:
             throw AMEError.badUserInput("`\(field.name)` is a mutation", field: nil)
         }
     }
@@ -367,13 +365,13 @@ final class Execution {
     ) -> ResultObject? {
         let object = ResultObject(capacity: fields.count)
         for field in fields {
-            switch field.name {
-            case entity.graphQL.listField:
+            switch field.plan {
+            case .items:
                 var entries: [Entry] = []
                 var elements: [ResultValue] = []
                 let children: [CollectedField]
                 do {
-                    children = try collector.collectChildren(of: field, typeName: entity.graphQLType)
+                    children = try collector.collectChildren(of: field)
                 } catch {
                     // The list is non-null: its page is null.
                     report(error, path: path() + [.string(field.responseKey)], field: field)
@@ -394,15 +392,15 @@ final class Execution {
                 if !entries.isEmpty {
                     pendingWork.append(EntityWork(entity: entity, fields: children, entries: entries))
                 }
-            case "pageSize": object.append(field.responseKey, .json(.int(pageSize)))
-            case "pageNumber": object.append(field.responseKey, .json(pageNumber.map(JSONValue.int) ?? .null))
-            case "total": object.append(field.responseKey, .json(outcome.total.map(JSONValue.int) ?? .null))
-            case "nextToken":
+            case .pageSize: object.append(field.responseKey, .json(.int(pageSize)))
+            case .pageNumber: object.append(field.responseKey, .json(pageNumber.map(JSONValue.int) ?? .null))
+            case .total: object.append(field.responseKey, .json(outcome.total.map(JSONValue.int) ?? .null))
+            case .nextToken:
                 let token = outcome.lastEvaluatedKey.map {
                     engine.pageTokens.encode($0, tenant: tenant, scope: tokenScope)
                 }
                 object.append(field.responseKey, .json(token.map(JSONValue.string) ?? .null))
-            case "__typename": object.append(field.responseKey, .json(.string(entity.graphQL.listType)))
+            case .typename(let name): object.append(field.responseKey, .json(.string(name)))
             default:
                 object.append(field.responseKey, .null)
                 report(
@@ -431,12 +429,6 @@ final class Execution {
         return TableKey(
             table: attributeTable,
             key: ItemKey(partition: tenant.partitionKey, sort: RuntimeTables.activeDataKey(dataType: dataType, id: id)))
-    }
-
-    /// Whether `fields` select `data` of `entity`: its key is known as soon as the row's is, so it
-    /// is read in the same batch as the row, with no level of its own.
-    private func selectsData(_ entity: EntityDefinition, _ fields: [CollectedField]) -> Bool {
-        entity.dataType != nil && fields.contains { $0.name == "data" }
     }
 
     /// One object being resolved: its model and its result object.
@@ -488,35 +480,31 @@ final class Execution {
         let keys = work.fields.map(\.responseKey)
         for entry in work.entries { entry.object.prepare(keys: keys) }
         for (slot, field) in work.fields.enumerated() {
-            if field.name == "__typename" {
-                for entry in work.entries { entry.object.values[slot] = .json(.string(entity.graphQLType)) }
-                continue
-            }
-            if let index = entity.fieldIndex(graphQLName: field.name) {
+            switch field.plan {
+            case .typename(let name):
+                for entry in work.entries { entry.object.values[slot] = .json(.string(name)) }
+            case .field(let index):
                 let definition = entity.fields[index]
                 if let style = definition.jsonScalar {
                     for entry in work.entries {
                         entry.object.values[slot] = .json(JSONKeyCase.answer(entry.model.fieldValue(index), style))
                     }
-                } else if case .object(let typeName, let objectFields) = definition.type {
+                } else if case .object = definition.type {
                     let children: [CollectedField]
                     do {
-                        children = try collector.collectChildren(of: field, typeName: typeName)
+                        children = try collector.collectChildren(of: field)
                     } catch {
                         // A field that fails is null in every object, with one error each.
                         report(error, field: field, in: work.entries)
                         continue
                     }
                     for entry in work.entries {
-                        entry.object.values[slot] = project(
-                            entry.model.fieldValue(index), typeName, objectFields, children)
+                        entry.object.values[slot] = project(entry.model.fieldValue(index), children)
                     }
                 } else {
                     for entry in work.entries { entry.object.values[slot] = .json(entry.model.fieldValue(index)) }
                 }
-                continue
-            }
-            if field.name == "data", entity.dataType != nil {
+            case .data:
                 let entries = work.entries
                 let targets = entries.compactMap { entry in
                     activeDataKey(entity, id: entry.model.keyValue).map { (entry.object, $0) }
@@ -537,11 +525,11 @@ final class Execution {
                     if let error = results.batchError { return report(error, field: field, in: entries) }
                     answer(results.items)
                 }
-                continue
-            }
-            if let relationIndex = entity.relationIndex(graphQLName: field.name) {
-                planRelation(work, field: field, slot: slot, relationIndex: relationIndex, level: &level)
-            } else {
+            case .belongsTo(let relation, let target):
+                planBelongsTo(work, field: field, slot: slot, relationIndex: relation, target: target, level: &level)
+            case .hasMany(let relation, let target):
+                planHasMany(work, field: field, slot: slot, relationIndex: relation, target: target, level: &level)
+            default:
                 report(
                     AMEError.unresolvedField(type: entity.graphQLType, field: field.name), field: field,
                     in: work.entries)
@@ -549,149 +537,149 @@ final class Execution {
         }
     }
 
-    /// Plans the loads of a relation field, whose value goes to `slot` of every object (null until
-    /// its load fills it, and null if the field fails).
-    private func planRelation(
-        _ work: EntityWork, field: CollectedField, slot: Int, relationIndex: Int, level: inout Level
+    /// Plans the load of a belongsTo field: every object's target key joins the level's batch
+    /// read. Its value goes to `slot` of every object (null until the load fills it, and null if
+    /// the field fails).
+    private func planBelongsTo(
+        _ work: EntityWork, field: CollectedField, slot: Int, relationIndex: Int, target: EntityDefinition,
+        level: inout Level
     ) {
-        let relation = work.entity.relations[relationIndex]
-        guard let target = engine.entitiesByName[relation.target] else {
-            return report(
-                AMEError.unresolvedField(type: work.entity.graphQLType, field: field.name), field: field,
-                in: work.entries)
-        }
         let table = engine.registry.physicalTable(target.table)
         let entries = work.entries
-        switch relation.kind {
-        case .belongsTo:
-            let selection: [CollectedField]
-            do {
-                selection = try collector.collectChildren(of: field, typeName: target.graphQLType)
-            } catch {
-                return report(error, field: field, in: entries)
-            }
-            var slots: [(Entry, TableKey)] = []
-            // Decided once for the field, not per object.
-            let readsData = selectsData(target, selection)
-            for entry in entries {
-                guard let key = entry.model.relationKey(relationIndex), !key.isEmpty else { continue }
-                let tableKey = TableKey(table: table, key: ItemKey(partition: tenant.partitionKey, sort: key))
-                level.keys.append(tableKey)
-                if readsData, let dataKey = activeDataKey(target, id: key) { level.keys.append(dataKey) }
-                slots.append((entry, tableKey))
-            }
-            guard !slots.isEmpty else { return }
-            level.fills.append { [self] results in
-                if let error = results.batchError { return report(error, field: field, in: slots.map(\.0)) }
-                var decoded: [TableKey: any EntityModel] = [:]
-                var children: [Entry] = []
-                for (parent, tableKey) in slots {
-                    let model: any EntityModel
-                    if let cached = decoded[tableKey] {
-                        model = cached
-                    } else {
-                        guard let item = results.items[tableKey] else { continue }
-                        do {
-                            model = try target.decode(item)
-                        } catch {
-                            report(error, field: field, in: [parent])
-                            continue
-                        }
-                        decoded[tableKey] = model
+        let selection: [CollectedField]
+        do {
+            selection = try collector.collectChildren(of: field)
+        } catch {
+            return report(error, field: field, in: entries)
+        }
+        var slots: [(Entry, TableKey)] = []
+        // Decided once for the field, not per object.
+        let readsData = selection.selectsData
+        for entry in entries {
+            guard let key = entry.model.relationKey(relationIndex), !key.isEmpty else { continue }
+            let tableKey = TableKey(table: table, key: ItemKey(partition: tenant.partitionKey, sort: key))
+            level.keys.append(tableKey)
+            if readsData, let dataKey = activeDataKey(target, id: key) { level.keys.append(dataKey) }
+            slots.append((entry, tableKey))
+        }
+        guard !slots.isEmpty else { return }
+        level.fills.append { [self] results in
+            if let error = results.batchError { return report(error, field: field, in: slots.map(\.0)) }
+            var decoded: [TableKey: any EntityModel] = [:]
+            var children: [Entry] = []
+            for (parent, tableKey) in slots {
+                let model: any EntityModel
+                if let cached = decoded[tableKey] {
+                    model = cached
+                } else {
+                    guard let item = results.items[tableKey] else { continue }
+                    do {
+                        model = try target.decode(item)
+                    } catch {
+                        report(error, field: field, in: [parent])
+                        continue
                     }
-                    let child = ResultObject()
-                    parent.object.values[slot] = .object(child)
-                    children.append(Entry(model, child))
+                    decoded[tableKey] = model
                 }
-                if !children.isEmpty {
-                    pendingWork.append(
-                        EntityWork(
-                            entity: target, fields: selection, entries: children,
-                            prefetched: readsData ? results.items : nil))
-                }
+                let child = ResultObject()
+                parent.object.values[slot] = .object(child)
+                children.append(Entry(model, child))
             }
-        case .hasMany:
-            let listFields: [CollectedField]
-            let arguments: [String: JSONValue]
-            do {
-                listFields = try collector.collectChildren(of: field, typeName: target.graphQL.listType)
-                arguments = try ArgumentCoercion.arguments(of: field.first, variables: variables)
-            } catch {
-                return report(error, field: field, in: entries)
+            if !children.isEmpty {
+                pendingWork.append(
+                    EntityWork(
+                        entity: target, fields: selection, entries: children,
+                        prefetched: readsData ? results.items : nil))
             }
-            let limit = arguments["limit"]?.intValue ?? engine.limits.defaultPageSize
-            guard limit > 0, limit <= engine.limits.maxPageSize else {
+        }
+    }
+
+    /// Plans the loads of a hasMany field: one Query per object, all of them in the level.
+    private func planHasMany(
+        _ work: EntityWork, field: CollectedField, slot: Int, relationIndex: Int, target: EntityDefinition,
+        level: inout Level
+    ) {
+        let relation = work.entity.relations[relationIndex]
+        let table = engine.registry.physicalTable(target.table)
+        let entries = work.entries
+        let listFields: [CollectedField]
+        let arguments: [String: JSONValue]
+        do {
+            listFields = try collector.collectChildren(of: field)
+            arguments = try ArgumentCoercion.arguments(of: field.first, variables: variables)
+        } catch {
+            return report(error, field: field, in: entries)
+        }
+        let limit = arguments["limit"]?.intValue ?? engine.limits.defaultPageSize
+        guard limit > 0, limit <= engine.limits.maxPageSize else {
+            return report(
+                AMEError.badUserInput("`limit` must be between 1 and \(engine.limits.maxPageSize)", field: "limit"),
+                field: field, in: entries)
+        }
+        // A relation's token continues the page of one parent; the other parents start at
+        // their first page.
+        let token = arguments["nextToken"]?.stringValue
+        let scopePrefix = "relation:\(work.entity.name).\(relation.name):"
+        var tokenParent: (key: String, start: Item)?
+        if let token {
+            let parents = work.entries.compactMap { $0.model.relationKey(relationIndex) }
+            let signer = engine.pageTokens
+            let tenant = self.tenant
+            tokenParent =
+                parents.lazy.compactMap { parent in
+                    (try? signer.decode(token, tenant: tenant, scope: scopePrefix + parent)).map { (parent, $0) }
+                }.first
+            if tokenParent == nil {
                 return report(
-                    AMEError.badUserInput("`limit` must be between 1 and \(engine.limits.maxPageSize)", field: "limit"),
-                    field: field, in: entries)
+                    AMEError.badUserInput(
+                        "`nextToken` was not issued for this relation (or to you); start again without it",
+                        field: "nextToken"), field: field, in: entries)
             }
-            // A relation's token continues the page of one parent; the other parents start at
-            // their first page.
-            let token = arguments["nextToken"]?.stringValue
-            let scopePrefix = "relation:\(work.entity.name).\(relation.name):"
-            var tokenParent: (key: String, start: Item)?
-            if let token {
-                let parents = work.entries.compactMap { $0.model.relationKey(relationIndex) }
-                let signer = engine.pageTokens
-                let tenant = self.tenant
-                tokenParent =
-                    parents.lazy.compactMap { parent in
-                        (try? signer.decode(token, tenant: tenant, scope: scopePrefix + parent)).map { (parent, $0) }
-                    }.first
-                if tokenParent == nil {
-                    return report(
-                        AMEError.badUserInput(
-                            "`nextToken` was not issued for this relation (or to you); start again without it",
-                            field: "nextToken"), field: field, in: entries)
-                }
+        }
+        let wantsTotal = listFields.selectsTotal
+        let partition = tenant.partitionKey
+        for entry in entries {
+            guard let key = entry.model.relationKey(relationIndex) else { continue }
+            let request = QueryRequest(
+                table: table, index: relation.index, partition: .string(partition),
+                sortCondition: .equals(.string(key)),
+                limit: limit, exclusiveStartKey: tokenParent?.key == key ? tokenParent?.start : nil
+            )
+            let index = level.query { session in
+                let page = try await session.query(request)
+                var total: Int?
+                if wantsTotal { total = try await session.count(request) }
+                return QueryOutcome(items: page.items, lastEvaluatedKey: page.lastEvaluatedKey, total: total)
             }
-            let wantsTotal = listFields.contains { $0.name == "total" }
-            let partition = tenant.partitionKey
-            for entry in entries {
-                guard let key = entry.model.relationKey(relationIndex) else { continue }
-                let request = QueryRequest(
-                    table: table, index: relation.index, partition: .string(partition),
-                    sortCondition: .equals(.string(key)),
-                    limit: limit, exclusiveStartKey: tokenParent?.key == key ? tokenParent?.start : nil
-                )
-                let index = level.query { session in
-                    let page = try await session.query(request)
-                    var total: Int?
-                    if wantsTotal { total = try await session.count(request) }
-                    return QueryOutcome(items: page.items, lastEvaluatedKey: page.lastEvaluatedKey, total: total)
-                }
-                let object = entry.object
-                level.fills.append { [self] results in
-                    switch results.queries[index] {
-                    case .failure(let error): report(error, field: field, in: [entry])
-                    case .success(let outcome):
-                        let page = listObject(
-                            entity: target, fields: listFields, outcome: outcome, pageSize: limit, pageNumber: nil,
-                            tokenScope: scopePrefix + key, path: path(of: entry.object) + [.string(field.responseKey)])
-                        object.values[slot] = page.map(ResultValue.object) ?? .null
-                    }
+            let object = entry.object
+            level.fills.append { [self] results in
+                switch results.queries[index] {
+                case .failure(let error): report(error, field: field, in: [entry])
+                case .success(let outcome):
+                    let page = listObject(
+                        entity: target, fields: listFields, outcome: outcome, pageSize: limit, pageNumber: nil,
+                        tokenScope: scopePrefix + key, path: path(of: entry.object) + [.string(field.responseKey)])
+                    object.values[slot] = page.map(ResultValue.object) ?? .null
                 }
             }
         }
     }
 
     /// Applies a sub-selection to a shared object type value (e.g. `address { city }`).
-    private func project(
-        _ value: JSONValue, _ typeName: String, _ objectFields: [ObjectFieldDefinition], _ children: [CollectedField]
-    ) -> ResultValue {
+    private func project(_ value: JSONValue, _ children: [CollectedField]) -> ResultValue {
         switch value {
         case .object(let source):
             let object = ResultObject(capacity: children.count)
             for child in children {
-                if child.name == "__typename" {
-                    object.append(child.responseKey, .json(.string(typeName)))
-                } else {
-                    object.append(child.responseKey, .json(source[child.name] ?? .null))
+                switch child.plan {
+                case .typename(let name): object.append(child.responseKey, .json(.string(name)))
+                case .member(let key): object.append(child.responseKey, .json(source[key] ?? .null))
+                default: object.append(child.responseKey, .null)
                 }
             }
             return .object(object)
         case .array(let elements):
-            return .list(elements.map { project($0, typeName, objectFields, children) })
+            return .list(elements.map { project($0, children) })
         default:
             return .null
         }
@@ -700,33 +688,28 @@ final class Execution {
     // MARK: Mutations
 
     private func resolveMutation(_ field: CollectedField, into root: ResultObject, slot: Int) async throws {
-        guard let rootField = engine.rootFields[field.name] else {
-            guard field.name == "__typename" else {
-                throw AMEError.unresolvedField(type: rootTypeName, field: field.name)
-            }
-            root.values[slot] = .json(.string(rootTypeName))
-            return
-        }
-        let arguments = try ArgumentCoercion.arguments(of: field.first, variables: variables)
         let path: [JSONValue] = [.string(field.responseKey)]
         let writer = WritePath(engine: engine, tenant: tenant, session: session)
-        switch rootField {
+        switch field.plan {
+        case .typename(let name):
+            root.values[slot] = .json(.string(name))
         case .upsert(let entity):
+            let arguments = try ArgumentCoercion.arguments(of: field.first, variables: variables)
             let model = try await writer.upsert(entity, arguments: arguments)
-            let payloadFields = try collector.collectChildren(of: field, typeName: entity.graphQL.upsertPayload)
+            let payloadFields = try collector.collectChildren(of: field)
             let payload = ResultObject(capacity: payloadFields.count)
             for payloadField in payloadFields {
-                switch payloadField.name {
-                case entity.graphQL.getField:
-                    let children = try collector.collectChildren(of: payloadField, typeName: entity.graphQLType)
+                switch payloadField.plan {
+                case .written:
+                    let children = try collector.collectChildren(of: payloadField)
                     let object = ResultObject()
                     payload.append(payloadField.responseKey, .object(object))
                     pendingWork.append(
                         EntityWork(
                             entity: entity, fields: children,
                             entries: [Entry(model, object)]))
-                case "__typename":
-                    payload.append(payloadField.responseKey, .json(.string(entity.graphQL.upsertPayload)))
+                case .typename(let name):
+                    payload.append(payloadField.responseKey, .json(.string(name)))
                 default:
                     payload.append(payloadField.responseKey, .null)
                     report(
@@ -736,14 +719,15 @@ final class Execution {
             }
             root.values[slot] = .object(payload)
         case .delete(let entity):
+            let arguments = try ArgumentCoercion.arguments(of: field.first, variables: variables)
             try await writer.delete(entity, arguments: arguments)
-            let payloadFields = try collector.collectChildren(of: field, typeName: entity.graphQL.deletePayload)
+            let payloadFields = try collector.collectChildren(of: field)
             let payload = ResultObject(capacity: payloadFields.count)
             for payloadField in payloadFields {
-                switch payloadField.name {
-                case "ok": payload.append(payloadField.responseKey, .json(.bool(true)))
-                case "__typename":
-                    payload.append(payloadField.responseKey, .json(.string(entity.graphQL.deletePayload)))
+                switch payloadField.plan {
+                case .ok: payload.append(payloadField.responseKey, .json(.bool(true)))
+                case .typename(let name):
+                    payload.append(payloadField.responseKey, .json(.string(name)))
                 default:
                     payload.append(payloadField.responseKey, .null)
                     report(
@@ -756,7 +740,9 @@ final class Execution {
             root.values[slot] = .json(.string("pong"))
         case .system(let system):
             await resolveSystemField(system, field, into: root, slot: slot)
-        case .get, .list:
+        case .unresolved(let type, let name):
+            throw AMEError.unresolvedField(type: type, field: name)
+        default:
             throw AMEError.badUserInput("`\(field.name)` is a query", field: nil)
         }
     }
@@ -766,7 +752,10 @@ final class Execution {
     /// Whether the operation selects `__schema` or `__type`.
     func selectsIntrospection() throws(AMEError) -> Bool {
         try collector.collect(operation.selectionSet, typeName: rootTypeName).contains {
-            $0.name == "__schema" || $0.name == "__type"
+            switch $0.plan {
+            case .schemaIntrospection, .typeIntrospection: true
+            default: false
+            }
         }
     }
 
@@ -775,7 +764,7 @@ final class Execution {
         let path: [JSONValue] = [.string(field.responseKey)]
         do {
             let node: Introspection.Node?
-            if field.name == "__schema" {
+            if case .schemaIntrospection = field.plan {
                 node = .schema
             } else {
                 let arguments = try ArgumentCoercion.arguments(of: field.first, variables: variables)
@@ -785,8 +774,7 @@ final class Execution {
                 node = engine.schema.typeMap[name].map { .type($0) }
             }
             guard let node else { return }
-            root.values[slot] = try introspectionObject(
-                node, fields: collector.collectChildren(of: field, typeName: node.typeName), path: path)
+            root.values[slot] = try introspectionObject(node, fields: collector.collectChildren(of: field), path: path)
         } catch {
             report(error, path: path, field: field)
         }
@@ -800,7 +788,7 @@ final class Execution {
         for field in fields {
             let slot = object.append(field.responseKey, .null)
             let fieldPath = path + [.string(field.responseKey)]
-            if field.name == "__typename" {
+            if case .typename = field.plan {
                 object.values[slot] = .json(.string(node.typeName))
                 continue
             }
@@ -810,14 +798,11 @@ final class Execution {
                 case .leaf(let value):
                     object.values[slot] = .json(value)
                 case .node(let child?):
-                    let children = try collector.collectChildren(of: field, typeName: child.typeName)
+                    let children = try collector.collectChildren(of: field)
                     object.values[slot] = introspectionObject(child, fields: children, path: fieldPath)
                 case .nodes(let elements?):
                     // The elements of a list are of one introspection type: one selection for all.
-                    let children =
-                        try elements.first.map {
-                            try collector.collectChildren(of: field, typeName: $0.typeName)
-                        } ?? []
+                    let children = try collector.collectChildren(of: field)
                     object.values[slot] = .list(
                         elements.enumerated().map { index, element in
                             introspectionObject(element, fields: children, path: fieldPath + [.int(index)])

@@ -1,11 +1,15 @@
 import GraphQL
 
 /// A field of a selection set after fragments and `@skip`/`@include` are applied, with every
-/// AST node that shares its response key (their sub-selections merge).
+/// AST node that shares its response key (their sub-selections merge), and its plan.
 struct CollectedField {
     let responseKey: String
     let name: String
+    /// What resolving the field does, from the engine's ``ExecutionPlan``.
+    let planned: PlannedField
     var nodes: [Field]
+
+    var plan: FieldPlan { planned.plan }
 
     var first: Field { nodes[0] }
 
@@ -20,32 +24,37 @@ struct CollectedField {
 struct FieldCollector {
     let fragments: [String: FragmentDefinition]
     let variables: [String: JSONValue]
+    let plan: ExecutionPlan
 
     func collect(_ selectionSet: SelectionSet, typeName: String) throws(AMEError) -> [CollectedField] {
         var fields: [CollectedField] = []
         var positions: [String: Int] = [:]
         var visited = Set<String>()
-        try collect(selectionSet, typeName: typeName, into: &fields, positions: &positions, visited: &visited)
+        try collect(
+            selectionSet, type: plan.fields(of: typeName), into: &fields, positions: &positions, visited: &visited)
         return fields
     }
 
-    /// Collects the merged sub-selections of `field` for its child type.
-    func collectChildren(of field: CollectedField, typeName: String) throws(AMEError) -> [CollectedField] {
+    /// Collects the merged sub-selections of `field` for the type its plan names; none for a leaf.
+    func collectChildren(of field: CollectedField) throws(AMEError) -> [CollectedField] {
+        guard let childType = field.planned.childType else { return [] }
         var fields: [CollectedField] = []
         var positions: [String: Int] = [:]
         var visited = Set<String>()
+        let type = plan.fields(of: childType)
         for node in field.nodes {
             if let selectionSet = node.selectionSet {
-                try collect(selectionSet, typeName: typeName, into: &fields, positions: &positions, visited: &visited)
+                try collect(selectionSet, type: type, into: &fields, positions: &positions, visited: &visited)
             }
         }
         return fields
     }
 
     private func collect(
-        _ selectionSet: SelectionSet, typeName: String, into fields: inout [CollectedField],
+        _ selectionSet: SelectionSet, type: ExecutionPlan.TypeFields, into fields: inout [CollectedField],
         positions: inout [String: Int], visited: inout Set<String>
     ) throws(AMEError) {
+        let typeName = type.type
         for selection in selectionSet.selections {
             switch selection {
             case let field as Field:
@@ -55,20 +64,19 @@ struct FieldCollector {
                     fields[position].nodes.append(field)
                 } else {
                     positions[key] = fields.count
-                    fields.append(CollectedField(responseKey: key, name: field.name.value, nodes: [field]))
+                    let name = field.name.value
+                    fields.append(CollectedField(responseKey: key, name: name, planned: type[name], nodes: [field]))
                 }
             case let spread as FragmentSpread:
                 guard try shouldInclude(spread.directives) else { continue }
                 let name = spread.name.value
                 guard visited.insert(name).inserted, let fragment = fragments[name] else { continue }
                 guard fragment.typeCondition.name.value == typeName else { continue }
-                try collect(
-                    fragment.selectionSet, typeName: typeName, into: &fields, positions: &positions, visited: &visited)
+                try collect(fragment.selectionSet, type: type, into: &fields, positions: &positions, visited: &visited)
             case let inline as InlineFragment:
                 guard try shouldInclude(inline.directives) else { continue }
                 if let condition = inline.typeCondition, condition.name.value != typeName { continue }
-                try collect(
-                    inline.selectionSet, typeName: typeName, into: &fields, positions: &positions, visited: &visited)
+                try collect(inline.selectionSet, type: type, into: &fields, positions: &positions, visited: &visited)
             default:
                 continue
             }

@@ -203,13 +203,10 @@ public final class GraphQLEngine: Sendable {
         return result
     }
     let schema: GraphQLSchema
-    let rootFields: [String: RootField]
-    let entitiesByName: [String: EntityDefinition]
-    let entitiesByType: [String: EntityDefinition]
+    /// What every field of every type does, decided once here.
+    let plan: ExecutionPlan
     /// The name of the root mutation type (`mutation_type` in `schema/ame.yaml`).
     let mutationTypeName: String
-    /// Root query fields whose type is non-null (gets): a failure of one makes `data` null.
-    let nonNullQueryFields: Set<String>
     /// Signs the URLs of `presignedUploadUrl`; `nil` when uploads are not configured.
     public let uploadSigner: (any UploadURLSigning)?
     let clock: @Sendable () -> Timestamp
@@ -229,15 +226,9 @@ public final class GraphQLEngine: Sendable {
     /// Hits and misses of the parsed-document cache, and how many documents it holds.
     public var documentCacheStatistics: (hits: Int, misses: Int, count: Int) { documents.statistics }
 
-    /// What a root field does.
-    enum RootField {
-        case ping
-        case get(EntityDefinition)
-        case list(EntityDefinition)
-        case upsert(EntityDefinition)
-        case delete(EntityDefinition)
-        case system(SystemRoot)
-    }
+    /// `Type.field` of every field of a generated type that the runtime has no resolver for. Empty
+    /// for a schema `ame-codegen` generated; a field renamed on one side only would be listed.
+    public var unresolvedFields: [String] { plan.unresolvedFields }
 
     public init(
         registry: SchemaRegistry, store: any Store, limits: QueryLimits = QueryLimits(),
@@ -261,24 +252,8 @@ public final class GraphQLEngine: Sendable {
         schema = try buildSchema(source: registry.sdl)
         self.introspection = Introspection(schema: schema, sdl: registry.sdl)
         mutationTypeName = schema.mutationType?.name ?? "Mutation"
-        let queryFields = try schema.queryType?.fields() ?? [:]
-        nonNullQueryFields = Set(queryFields.compactMap { $0.value.type is GraphQLNonNull ? $0.key : nil })
         self.persistedOperations = PersistedOperations(configuration: persistedOperations, redis: cache?.redis)
-        var roots: [String: RootField] = ["ping": .ping]
-        for root in SystemRoot.allCases { roots[root.rawValue] = .system(root) }
-        var byName: [String: EntityDefinition] = [:]
-        var byType: [String: EntityDefinition] = [:]
-        for entity in registry.entities {
-            roots[entity.graphQL.getField] = .get(entity)
-            roots[entity.graphQL.listField] = .list(entity)
-            roots[entity.graphQL.upsertField] = .upsert(entity)
-            roots[entity.graphQL.deleteField] = .delete(entity)
-            byName[entity.name] = entity
-            byType[entity.graphQL.objectType] = entity
-        }
-        rootFields = roots
-        entitiesByName = byName
-        entitiesByType = byType
+        plan = ExecutionPlan(schema: schema, registry: registry)
         // The allow-list's operations are parsed and validated once, at start, and kept.
         if case .allowList(let operations) = persistedOperations.mode {
             for (hash, query) in operations {

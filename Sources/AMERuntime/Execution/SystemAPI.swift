@@ -14,75 +14,21 @@ enum SystemRoot: String, CaseIterable {
     case insertActivityHistory
     case deleteActivityHistory
 
-    var isMutation: Bool {
-        switch self {
-        case .insertUpdateAttributeValue, .deleteAttributeValue, .insertActivityHistory, .deleteActivityHistory: true
-        default: false
-        }
-    }
-
-    /// The GraphQL type the field's selection applies to, and its list multiplier.
-    func childType(limit: Int) -> (String, Int) {
-        switch self {
-        case .attributeValue: ("AttributeValueType", 1)
-        case .attributeValueList: ("AttributeValueListType", limit)
-        case .activityHistory: ("ActivityHistoryType", 1)
-        case .activityHistoryList: ("ActivityHistoryListType", limit)
-        case .presignedUploadUrl: ("PresignedUploadUrlType", 1)
-        case .insertUpdateAttributeValue: ("InsertUpdateAttributeValue", 1)
-        case .deleteAttributeValue: ("DeleteAttributeValue", 1)
-        case .insertActivityHistory: ("InsertActivityHistory", 1)
-        case .deleteActivityHistory: ("DeleteActivityHistory", 1)
-        }
-    }
+    /// Whether the field answers a page, whose records repeat up to its `limit`.
+    var answersPage: Bool { self == .attributeValueList || self == .activityHistoryList }
 }
 
-extension SystemRoot {
-    /// The object type inside a system type's field (`attributeValueList` → `AttributeValueType`).
-    static func childType(parent: String, field: String) -> String? {
-        switch (parent, field) {
-        case ("AttributeValueListType", "attributeValueList"), ("InsertUpdateAttributeValue", "attributeValue"):
-            "AttributeValueType"
-        case ("ActivityHistoryListType", "activityHistoryList"), ("InsertActivityHistory", "activityHistory"):
-            "ActivityHistoryType"
-        default: nil
-        }
-    }
+/// What a system root field resolves to; the field's selection is then applied to it through the
+/// plan of the system record's fields (``SystemFieldDefinition``).
+enum SystemAnswer {
+    case record(Item)
+    case page(items: [Item], pageSize: Int, pageNumber: Int?, total: Int?, nextToken: String?)
+    case written(Item?)
+    case deleted
 }
 
-/// Stored items of the runtime's tables as GraphQL values, in the original API's scalars.
+/// The conversions of stored values that system records answer with.
 enum SystemRecords {
-    static func attributeValue(_ item: Item) -> JSONValue {
-        .object(
-            JSONObject([
-                ("dataTypeAttributeName", item["data_type_attribute_name"]?.json ?? .null),
-                ("valueVersionUuid", item["value_version_uuid"]?.json ?? .null),
-                ("dataIdentity", item["data_identity"]?.json ?? .null),
-                ("partitionKey", item[tenantAttribute]?.json ?? .null),
-                ("value", item["value"].map(valueText) ?? .null),
-                ("status", item["status"]?.json ?? .null),
-                ("updatedBy", item["updated_by"]?.json ?? .null),
-                ("updatedAt", dateTime(item["updated_at"])),
-                ("createdAt", dateTime(item["created_at"])),
-                ("dataType", item["data_type"]?.json ?? .null),
-                ("attributeName", item["attribute_name"]?.json ?? .null),
-                ("jsonValue", item["value"]?.json ?? .null),
-            ]))
-    }
-
-    static func activityHistory(_ item: Item) -> JSONValue {
-        .object(
-            JSONObject([
-                ("id", item["id"]?.json ?? .null),
-                ("timestamp", seconds(item["timestamp"]).map { .string(String($0)) } ?? .null),
-                ("log", item["log"]?.json ?? .null),
-                ("dataDiff", JSONKeyCase.camelCased(item["data_diff"]?.json ?? .null)),
-                ("type", item["type"]?.json ?? .null),
-                ("updatedBy", item["updated_by"]?.json ?? .null),
-                ("updatedAt", dateTime(item["updated_at"] ?? item["timestamp"])),
-            ]))
-    }
-
     /// A record's time in whole seconds: a stored number (the original's layout) or ISO 8601 text.
     static func seconds(_ value: ItemValue?) -> Int64? {
         switch value {
@@ -102,11 +48,6 @@ enum SystemRecords {
         default: .string(value.json.jsonText)
         }
     }
-
-    private static func dateTime(_ value: ItemValue?) -> JSONValue {
-        guard case .string(let text)? = value else { return .null }
-        return .string(DateTimeText.answer(text))
-    }
 }
 
 extension Execution {
@@ -114,42 +55,69 @@ extension Execution {
     func resolveSystemField(_ root: SystemRoot, _ field: CollectedField, into object: ResultObject, slot: Int) async {
         do {
             let arguments = try ArgumentCoercion.arguments(of: field.first, variables: variables)
-            let typeName = root.childType(limit: 1).0
-            let wantsTotal = try collector.collectChildren(of: field, typeName: typeName).contains {
-                $0.name == "total"
-            }
-            let value = try await resolveSystem(root, arguments, wantsTotal: wantsTotal)
-            object.values[slot] = try select(value, field: field, typeName: typeName)
+            let children = try collector.collectChildren(of: field)
+            let answer = try await resolveSystem(root, arguments, wantsTotal: children.selectsTotal)
+            object.values[slot] = try select(answer, children, path: [.string(field.responseKey)])
         } catch {
             report(error, path: [.string(field.responseKey)], field: field)
         }
     }
 
-    /// Applies a field's selection to a JSON value of a system type, recursively.
-    private func select(_ value: JSONValue, field: CollectedField, typeName: String) throws(AMEError) -> ResultValue {
-        switch value {
-        case .array(let elements):
-            var results: [ResultValue] = []
-            for element in elements { results.append(try select(element, field: field, typeName: typeName)) }
-            return .list(results)
-        case .object(let source):
-            let children = try collector.collectChildren(of: field, typeName: typeName)
-            let object = ResultObject(capacity: children.count)
-            for child in children {
-                if child.name == "__typename" {
-                    object.append(child.responseKey, .json(.string(typeName)))
-                } else if let childType = SystemRoot.childType(parent: typeName, field: child.name),
-                    let nested = source[child.name], !nested.isNull
-                {
-                    object.append(child.responseKey, try select(nested, field: child, typeName: childType))
-                } else {
-                    object.append(child.responseKey, .json(source[child.name] ?? .null))
-                }
+    /// Applies a selection to what a system root field resolved to.
+    private func select(
+        _ answer: SystemAnswer, _ fields: [CollectedField], path: [JSONValue]
+    ) throws(AMEError) -> ResultValue {
+        if case .record(let item) = answer { return record(item, fields, path: path) }
+        let object = ResultObject(capacity: fields.count)
+        for field in fields {
+            let value: ResultValue
+            switch (field.plan, answer) {
+            case (.typename(let name), _): value = .json(.string(name))
+            case (.items, .page(let items, _, _, _, _)):
+                let children = try collector.collectChildren(of: field)
+                let itemsPath = path + [.string(field.responseKey)]
+                value = .list(
+                    items.enumerated().map { index, item in
+                        record(item, children, path: itemsPath + [.int(index)])
+                    })
+            case (.pageSize, .page(_, let pageSize, _, _, _)): value = .json(.int(pageSize))
+            case (.pageNumber, .page(_, _, let pageNumber, _, _)): value = .json(pageNumber.map(JSONValue.int) ?? .null)
+            case (.total, .page(_, _, _, let total, _)): value = .json(total.map(JSONValue.int) ?? .null)
+            case (.nextToken, .page(_, _, _, _, let token)): value = .json(token.map(JSONValue.string) ?? .null)
+            case (.written, .written(let item?)):
+                value = record(
+                    item, try collector.collectChildren(of: field), path: path + [.string(field.responseKey)])
+            case (.ok, .deleted): value = .json(.bool(true))
+            case (.unresolved(let type, let name), _):
+                report(
+                    AMEError.unresolvedField(type: type, field: name), path: path + [.string(field.responseKey)],
+                    field: field)
+                value = .null
+            default: value = .null
             }
-            return .object(object)
-        default:
-            return .json(value)
+            object.append(field.responseKey, value)
         }
+        return .object(object)
+    }
+
+    /// A stored record with its selected fields, each from its stored attribute.
+    private func record(_ item: Item, _ fields: [CollectedField], path: [JSONValue]) -> ResultValue {
+        let object = ResultObject(capacity: fields.count)
+        for field in fields {
+            switch field.plan {
+            case .typename(let name): object.append(field.responseKey, .json(.string(name)))
+            case .stored(let definition):
+                let stored = item[definition.attribute] ?? definition.fallback.flatMap { item[$0] }
+                object.append(field.responseKey, .json(definition.conversion.answer(stored)))
+            case .unresolved(let type, let name):
+                report(
+                    AMEError.unresolvedField(type: type, field: name), path: path + [.string(field.responseKey)],
+                    field: field)
+                object.append(field.responseKey, .null)
+            default: object.append(field.responseKey, .null)
+            }
+        }
+        return .object(object)
     }
 
     /// The data type and attribute an `attributeValue…` field names: `dataTypeAttributeName`
@@ -182,7 +150,7 @@ extension Execution {
     /// Resolves a system root field to its JSON value (queries and mutations alike).
     func resolveSystem(
         _ root: SystemRoot, _ arguments: [String: JSONValue], wantsTotal: Bool = false
-    ) async throws -> JSONValue {
+    ) async throws -> SystemAnswer {
         let writer = WritePath(engine: engine, tenant: tenant, session: session)
         let values = engine.registry.physicalTable(RuntimeTables.attributeValues)
         let history = engine.registry.physicalTable(RuntimeTables.activityHistory)
@@ -214,7 +182,7 @@ extension Execution {
                 dataType.map({ item["data_type"]?.stringValue == $0 }) ?? true,
                 attribute.map({ item["attribute_name"]?.stringValue == $0 }) ?? true
             else { throw AMEError.entityNotFound(type: "AttributeValue", key: version) }
-            return SystemRecords.attributeValue(item)
+            return .record(item)
         case .attributeValueList:
             let (dataType, attribute) = try attributeName(arguments)
             let identity = arguments["dataIdentity"]?.stringValue
@@ -233,14 +201,13 @@ extension Execution {
                 "attributeValues:\(prefix)|\(identity ?? "")|\(attribute ?? "")|\(value ?? "")|\((wanted ?? []).sorted().joined(separator: ","))"
             return try await page(
                 QueryRequest(table: values, partition: partition, sortCondition: .beginsWith(prefix)),
-                limit: limit, scope: scope, listField: "attributeValueList", arguments: arguments,
-                wantsTotal: wantsTotal,
+                limit: limit, scope: scope, arguments: arguments, wantsTotal: wantsTotal,
                 matches: { item in
                     (identity.map { item["data_identity"]?.stringValue == $0 } ?? true)
                         && (attribute.map { item["attribute_name"]?.stringValue == $0 } ?? true)
                         && (value.map { SystemRecords.valueText(item["value"] ?? .null).stringValue == $0 } ?? true)
                         && (wanted.map { $0.contains(item["status"]?.stringValue ?? "") } ?? true)
-                }, record: SystemRecords.attributeValue)
+                })
         case .activityHistory:
             let id = try string("id")
             guard let timestamp = arguments["timestamp"]?.intValue else {
@@ -249,7 +216,7 @@ extension Execution {
             guard let item = try await records(id: id, timestamp: timestamp).first else {
                 throw AMEError.entityNotFound(type: "ActivityHistory", key: "\(id) at \(timestamp)")
             }
-            return SystemRecords.activityHistory(item)
+            return .record(item)
         case .activityHistoryList:
             let from = arguments["from"]?.stringValue ?? ""
             let to = (arguments["to"]?.stringValue ?? "9999") + "\u{10FFFF}"
@@ -280,8 +247,7 @@ extension Execution {
             let scope =
                 "activityHistory:\(id ?? "")|\(typeSet.sorted().joined(separator: ","))|\(log ?? "")|\(from)|\(to)"
             return try await page(
-                request, limit: limit, scope: scope, listField: "activityHistoryList", arguments: arguments,
-                wantsTotal: wantsTotal,
+                request, limit: limit, scope: scope, arguments: arguments, wantsTotal: wantsTotal,
                 matches: { item in
                     guard let time = item["timestamp"]?.stringValue ?? item["updated_at"]?.stringValue else {
                         return false
@@ -289,7 +255,7 @@ extension Execution {
                     return time >= from && time <= to
                         && (typeSet.isEmpty || typeSet.contains(item["type"]?.stringValue ?? ""))
                         && (log.map { (item["log"]?.stringValue ?? "").contains($0) } ?? true)
-                }, record: SystemRecords.activityHistory)
+                })
         case .presignedUploadUrl:
             let objectKey = try string("objectKey")
             guard objectKey.utf8.count <= Self.maxObjectKeyBytes else {
@@ -303,10 +269,10 @@ extension Execution {
                 )
             }
             let upload = try signer.presignedUpload(objectKey: objectKey, tenant: tenant, now: Date())
-            return [
-                "url": .string(upload.url), "objectKey": .string(upload.objectKey),
-                "expiration": .int(upload.expiration),
-            ]
+            return .record([
+                "url": .string(upload.url), "object_key": .string(upload.objectKey),
+                "expiration": .number(String(upload.expiration)),
+            ])
         case .insertUpdateAttributeValue:
             let identity = try string("dataIdentity")
             let (dataType, attribute) = try attributeName(arguments)
@@ -334,7 +300,7 @@ extension Execution {
             let item = try await writer.upsertAttribute(
                 dataType: dataType, identity: identity, attribute: attribute, value: value,
                 updatedBy: try string("updatedBy"))
-            return ["attributeValue": item.map(SystemRecords.attributeValue) ?? .null]
+            return .written(item)
         case .deleteAttributeValue:
             let version = try string("valueVersionUuid")
             let (dataType, attribute) = try attributeName(arguments)
@@ -346,12 +312,12 @@ extension Execution {
             }
             try await writer.deleteAttributeVersion(
                 version, updatedBy: arguments["updatedBy"]?.stringValue ?? "unknown")
-            return ["ok": true]
+            return .deleted
         case .insertActivityHistory:
             let item = try await writer.insertHistory(
                 id: try string("id"), type: arguments["type"]?.stringValue, log: arguments["log"]?.stringValue ?? "",
                 diff: arguments["dataDiff"] ?? .null, updatedBy: try string("updatedBy"))
-            return ["activityHistory": SystemRecords.activityHistory(item)]
+            return .written(item)
         case .deleteActivityHistory:
             let id = try string("id")
             guard let timestamp = arguments["timestamp"]?.intValue else {
@@ -362,7 +328,7 @@ extension Execution {
                 throw AMEError.entityNotFound(type: "ActivityHistory", key: "\(id) at \(timestamp)")
             }
             try await writer.deleteHistory(found)
-            return ["ok": true]
+            return .deleted
         }
     }
 
@@ -373,9 +339,9 @@ extension Execution {
     /// or by `pageNumber` (the matches from `(pageNumber − 1) × limit + 1` on). `total` counts
     /// every match, and is computed (reading to the end) only when selected.
     private func page(
-        _ request: QueryRequest, limit: Int, scope: String, listField: String, arguments: [String: JSONValue],
-        wantsTotal: Bool, matches: @Sendable (Item) -> Bool, record: (Item) -> JSONValue
-    ) async throws -> JSONValue {
+        _ request: QueryRequest, limit: Int, scope: String, arguments: [String: JSONValue],
+        wantsTotal: Bool, matches: @Sendable (Item) -> Bool
+    ) async throws -> SystemAnswer {
         var request = request
         var pageNumber: Int?
         var skip = 0
@@ -417,12 +383,8 @@ extension Execution {
             request.exclusiveStartKey = next
         }
         let token = lastKey.map { engine.pageTokens.encode($0, tenant: tenant, scope: scope) }
-        return .object(
-            JSONObject([
-                (listField, .array(items.map(record))), ("pageSize", .int(limit)),
-                ("pageNumber", pageNumber.map(JSONValue.int) ?? .null),
-                ("total", wantsTotal && pageNumber != nil ? .int(total) : .null),
-                ("nextToken", token.map(JSONValue.string) ?? .null),
-            ]))
+        return .page(
+            items: items, pageSize: limit, pageNumber: pageNumber, total: wantsTotal && pageNumber != nil ? total : nil,
+            nextToken: token)
     }
 }

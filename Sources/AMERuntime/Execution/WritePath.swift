@@ -146,7 +146,7 @@ struct WritePath {
         for relation in entity.relations where relation.kind == .belongsTo {
             guard case .string(let reference)? = item[relation.viaAttribute], !reference.isEmpty,
                 isInsert || existing?[relation.viaAttribute] != item[relation.viaAttribute],
-                let target = engine.entitiesByName[relation.target]
+                let target = registry.entity(named: relation.target)
             else { continue }
             let targetKey = TableKey(
                 table: registry.physicalTable(target.table),

@@ -8,13 +8,19 @@ public struct SchemaRegistry: Sendable {
     /// The physical table name prefix (`ame-` by default).
     public private(set) var tablePrefix: String
     public let entities: [EntityDefinition]
+    /// The runtime's own records, served beside the entities.
+    public let systemRecords: [SystemRecordDefinition]
     /// A hash of the schema, for cache keys that must change when the schema does.
     public let schemaVersion: String
 
-    public init(sdl: String, tablePrefix: String, entities: [EntityDefinition], schemaVersion: String) {
+    public init(
+        sdl: String, tablePrefix: String, entities: [EntityDefinition],
+        systemRecords: [SystemRecordDefinition] = [], schemaVersion: String
+    ) {
         self.sdl = sdl
         self.tablePrefix = tablePrefix
         self.entities = entities
+        self.systemRecords = systemRecords
         self.schemaVersion = schemaVersion
     }
 
