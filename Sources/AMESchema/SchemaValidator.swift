@@ -198,26 +198,19 @@ struct SchemaValidator {
     }
 
     /// Names the generated Swift relies on; an entity or type with one of them would shadow it.
-    static let reservedTypeNames: Set<String> = [
+    static let reservedTypeNames: Set<String> = Set([
         "Query", "Mutation", "Subscription", "JSON", "DateTime", "Item", "ItemValue", "JSONValue", "JSONObject",
         "Tenant", "AuditFields", "EntityModel", "ObjectModel", "EntityDefinition", "FieldDefinition",
         "RelationDefinition", "IndexDefinition", "SchemaRegistry", "AMESchemaRegistry", "GraphQLNames", "String", "Int",
-        "Double", "Bool", "Array", "Dictionary", "Optional", "AttributeValue", "ActivityHistory", "JSONCamelCase",
-        "Decimal", "PresignedUploadUrl", "PresignedUploadUrlType",
-    ]
+        "Double", "Bool", "Array", "Dictionary", "Optional", "JSONCamelCase", "Decimal", "SystemRecordDefinition",
+        "SystemFieldDefinition", "PresignedUploadUrlType",
+    ]).union(SystemRecord.all.map(\.name))
 
     /// Every GraphQL type, Swift type and root field the generator will emit must be unique.
     private mutating func checkGeneratedNames() {
         // The runtime's own API (attribute values and the audit trail).
         var owners: [String: String] = [:]
-        for name in [
-            "AttributeValueType", "AttributeValueListType", "InsertUpdateAttributeValue", "DeleteAttributeValue",
-            "ActivityHistoryType", "ActivityHistoryListType", "InsertActivityHistory", "Query.attributeValue",
-            "Query.attributeValueList", "Query.activityHistory", "Query.activityHistoryList",
-            "Mutation.insertUpdateAttributeValue", "Mutation.deleteAttributeValue", "Mutation.insertActivityHistory",
-            "Mutation.deleteActivityHistory", "DeleteActivityHistory", "PresignedUploadUrlType",
-            "Query.presignedUploadUrl",
-        ] {
+        for name in SystemRecord.generatedNames {
             owners[name] = "AME's attribute values, audit trail and uploads"
         }
         if schema.mutationType != "Mutation" {

@@ -150,6 +150,22 @@ extension SystemRecord {
         "deleteActivityHistory(id: ID!, timestamp: Int!, updatedBy: String): DeleteActivityHistory",
     ]
 
+    /// Every GraphQL type and root field the system records generate (`AttributeValueType`,
+    /// `Query.attributeValue`, …): an entity or a shared type may not take one.
+    public static var generatedNames: [String] {
+        var names: [String] = []
+        for record in all {
+            names.append(Naming.objectTypeName(record.name))
+            if record.hasList { names.append(Naming.listTypeName(record.name)) }
+            if let payload = record.writePayload { names.append(payload) }
+            if record.hasDelete { names.append(Naming.deletePayload(record.name)) }
+        }
+        func rootName(_ line: String) -> String { String(line.prefix { $0 != "(" && $0 != ":" }) }
+        names += queryFields.map { "Query." + rootName($0) }
+        names += mutationFields.map { "Mutation." + rootName($0) }
+        return names
+    }
+
     /// A declared GraphQL type with `ID` replaced by the schema's id scalar.
     public static func graphQLType(_ declared: String, idScalar: String) -> String {
         var result = ""
