@@ -158,3 +158,19 @@ public struct GraphQLErrorPayload: Sendable, Equatable {
         return .object(object)
     }
 }
+
+extension AMEError {
+    /// The answer for an error thrown while a field ran: an `AMEError` as it is; a store's refusal
+    /// of a condition as `CONFLICT`; a request the store refused as malformed, or anything else,
+    /// as `INTERNAL` (AME built it wrong); any other store failure as `STORE_UNAVAILABLE`. The
+    /// cause of the last three is logged, never answered.
+    static func answering(_ error: Error) -> AMEError {
+        switch error {
+        case let error as AMEError: error
+        case StoreError.conditionFailed: .conflict("the item was changed concurrently; retry")
+        case StoreError.invalidRequest: .internalError
+        case is StoreError: .storeUnavailable
+        default: .internalError
+        }
+    }
+}

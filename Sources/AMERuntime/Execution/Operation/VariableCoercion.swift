@@ -5,6 +5,23 @@ import GraphQL
 struct VariableCoercion {
     let schema: GraphQLSchema
 
+    /// The operation's variables: each given value coerced to its declared type, a default where
+    /// none is given, and an error for a missing required one.
+    func coerce(_ definitions: [VariableDefinition], given: JSONObject) throws(AMEError) -> [String: JSONValue] {
+        var result: [String: JSONValue] = [:]
+        for definition in definitions {
+            let name = definition.variable.name.value
+            if let value = given[name] {
+                result[name] = try coerce(value, to: definition.type, path: name)
+            } else if let defaultValue = definition.defaultValue {
+                result[name] = try ArgumentCoercion.value(of: defaultValue, variables: [:])
+            } else if definition.type is NonNullType {
+                throw AMEError.badUserInput("variable `$\(name)` is required", field: name)
+            }
+        }
+        return result
+    }
+
     func coerce(_ value: JSONValue, to type: Type, path: String) throws(AMEError) -> JSONValue {
         switch type {
         case let nonNull as NonNullType:

@@ -92,7 +92,7 @@ struct ListReader: Sendable {
 
     private func key(of item: Item) -> Item { definition.key(of: item, index: index) }
 
-    func read(_ session: StoreSession, countTotal: Bool) async throws -> Execution.QueryOutcome {
+    func read(_ session: StoreSession, countTotal: Bool) async throws -> QueryOutcome {
         let skipped = (pageNumber.map { $0 - 1 } ?? 0).multipliedReportingOverflow(by: limit)
         guard !skipped.overflow else {
             throw AMEError.badUserInput("`pageNumber` × `limit` is too large", field: "pageNumber")
@@ -131,7 +131,7 @@ struct ListReader: Sendable {
         }
         var total: Int?
         if countTotal { total = try await count(session) }
-        return Execution.QueryOutcome(items: items, lastEvaluatedKey: lastKey, total: total)
+        return QueryOutcome(items: items, lastEvaluatedKey: lastKey, total: total)
     }
 
     private func count(_ session: StoreSession) async throws -> Int {

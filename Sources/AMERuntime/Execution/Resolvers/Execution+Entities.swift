@@ -1,0 +1,330 @@
+/// Entity objects: scalar fields copied from the typed models, `data`, and the relation fields
+/// that add their keys and Queries to the next level; pages (`…ListType`) of entities.
+extension Execution {
+    /// Builds a `…ListType` object and queues its entities for the next level. `nil` when an item
+    /// cannot be decoded: its list (`[T!]!`) cannot hold a null, so the null propagates to the
+    /// page itself (GraphQL spec §6.4.4).
+    func listObject(
+        entity: EntityDefinition, fields: [CollectedField], outcome: QueryOutcome, pageSize: Int, pageNumber: Int?,
+        tokenScope: String, path: @autoclosure () -> [JSONValue]
+    ) -> ResultObject? {
+        let object = ResultObject(capacity: fields.count)
+        for field in fields {
+            switch field.plan {
+            case .items:
+                var entries: [Entry] = []
+                var elements: [ResultValue] = []
+                let children: [CollectedField]
+                do {
+                    children = try collector.collectChildren(of: field)
+                } catch {
+                    // The list is non-null: its page is null.
+                    report(error, path: path() + [.string(field.responseKey)], field: field)
+                    return nil
+                }
+                for (position, item) in outcome.items.enumerated() {
+                    do {
+                        let model = try entity.decode(item)
+                        let child = ResultObject()
+                        entries.append(Entry(model, child))
+                        elements.append(.object(child))
+                    } catch {
+                        report(error, path: path() + [.string(field.responseKey), .int(position)], field: field)
+                        return nil
+                    }
+                }
+                object.append(field.responseKey, .list(elements))
+                if !entries.isEmpty {
+                    pendingWork.append(EntityWork(entity: entity, fields: children, entries: entries))
+                }
+            case .pageSize: object.append(field.responseKey, .json(.int(pageSize)))
+            case .pageNumber: object.append(field.responseKey, .json(pageNumber.map(JSONValue.int) ?? .null))
+            case .total: object.append(field.responseKey, .json(outcome.total.map(JSONValue.int) ?? .null))
+            case .nextToken:
+                let token = outcome.lastEvaluatedKey.map {
+                    engine.pageTokens.encode($0, tenant: tenant, scope: tokenScope)
+                }
+                object.append(field.responseKey, .json(token.map(JSONValue.string) ?? .null))
+            case .typename(let name): object.append(field.responseKey, .json(.string(name)))
+            default:
+                object.append(field.responseKey, .null)
+                report(
+                    AMEError.unresolvedField(type: entity.graphQL.listType, field: field.name),
+                    path: path() + [.string(field.responseKey)], field: field)
+            }
+        }
+        return object
+    }
+
+    /// Objects of one entity type sharing one selection, resolved together.
+    struct EntityWork {
+        let entity: EntityDefinition
+        let fields: [CollectedField]
+        var entries: [Entry]
+        /// The results of the level that read the entries, when it read their active `data` too
+        /// (their keys were known then): `data` is answered from them, with no level of its own.
+        var prefetched: [TableKey: Item]? = nil
+    }
+
+    /// The key of the item that holds the active `data` of `entity`'s row `id`.
+    func activeDataKey(_ entity: EntityDefinition, id: String) -> TableKey? {
+        guard let dataType = entity.dataType else { return nil }
+        return TableKey(
+            table: attributeTable,
+            key: ItemKey(partition: tenant.partitionKey, sort: RuntimeTables.activeDataKey(dataType: dataType, id: id)))
+    }
+
+    /// One object being resolved: its model and its result object.
+    struct Entry {
+        let model: any EntityModel
+        let object: ResultObject
+
+        init(_ model: any EntityModel, _ object: ResultObject) {
+            self.model = model
+            self.object = object
+        }
+    }
+
+    /// Reports a field's error once per object it was selected on, as per-field execution does.
+    func report(_ error: Error, field: CollectedField, in entries: [Entry]) {
+        let paths = paths(of: entries.map(\.object))
+        for entry in entries {
+            let path = paths[ObjectIdentifier(entry.object)] ?? []
+            report(error, path: path + [.string(field.responseKey)], field: field)
+        }
+    }
+
+    /// The response paths of `objects`, found by one walk of the result tree. Objects do not carry
+    /// their paths (an allocation per object); errors are rare, so their paths are found when needed.
+    func paths(of objects: [ResultObject]) -> [ObjectIdentifier: [JSONValue]] {
+        var wanted = Set(objects.map(ObjectIdentifier.init))
+        var found: [ObjectIdentifier: [JSONValue]] = [:]
+        var stack: [(ResultValue, [JSONValue])] = [(.object(root), [])]
+        while let (value, path) = stack.popLast(), !wanted.isEmpty {
+            switch value {
+            case .json: continue
+            case .object(let object):
+                if wanted.remove(ObjectIdentifier(object)) != nil { found[ObjectIdentifier(object)] = path }
+                for (key, child) in zip(object.keys, object.values) { stack.append((child, path + [.string(key)])) }
+            case .list(let elements):
+                for (index, element) in elements.enumerated() { stack.append((element, path + [.int(index)])) }
+            }
+        }
+        return found
+    }
+
+    func path(of object: ResultObject) -> [JSONValue] { paths(of: [object])[ObjectIdentifier(object)] ?? [] }
+
+    /// Resolves the scalar fields of `work` now and plans its relation and `data` loads.
+    func plan(_ work: EntityWork, level: inout Level) {
+        let entity = work.entity
+        // Every object of the work has the same fields: they share one array of keys, and each
+        // field fills its own slot.
+        let keys = work.fields.map(\.responseKey)
+        for entry in work.entries { entry.object.prepare(keys: keys) }
+        for (slot, field) in work.fields.enumerated() {
+            switch field.plan {
+            case .typename(let name):
+                for entry in work.entries { entry.object.values[slot] = .json(.string(name)) }
+            case .field(let index):
+                let definition = entity.fields[index]
+                if let style = definition.jsonScalar {
+                    for entry in work.entries {
+                        entry.object.values[slot] = .json(JSONKeyCase.answer(entry.model.fieldValue(index), style))
+                    }
+                } else if case .object = definition.type {
+                    let children: [CollectedField]
+                    do {
+                        children = try collector.collectChildren(of: field)
+                    } catch {
+                        // A field that fails is null in every object, with one error each.
+                        report(error, field: field, in: work.entries)
+                        continue
+                    }
+                    for entry in work.entries {
+                        entry.object.values[slot] = project(entry.model.fieldValue(index), children)
+                    }
+                } else {
+                    for entry in work.entries { entry.object.values[slot] = .json(entry.model.fieldValue(index)) }
+                }
+            case .data:
+                let entries = work.entries
+                let targets = entries.compactMap { entry in
+                    activeDataKey(entity, id: entry.model.keyValue).map { (entry.object, $0) }
+                }
+                let answer = { (results: [TableKey: Item]) in
+                    for (object, tableKey) in targets {
+                        guard let item = results[tableKey], case .map(let values)? = item["values"] else { continue }
+                        object.values[slot] = .json(JSONKeyCase.answer(ItemValue.map(values).json, entity.dataKeys))
+                    }
+                }
+                // Read with the entities when their keys were known then; else on the next level.
+                if let prefetched = work.prefetched {
+                    answer(prefetched)
+                    continue
+                }
+                level.keys += targets.map(\.1)
+                level.fills.append { [self] results in
+                    if let error = results.batchError { return report(error, field: field, in: entries) }
+                    answer(results.items)
+                }
+            case .belongsTo(let relation, let target):
+                planBelongsTo(work, field: field, slot: slot, relationIndex: relation, target: target, level: &level)
+            case .hasMany(let relation, let target):
+                planHasMany(work, field: field, slot: slot, relationIndex: relation, target: target, level: &level)
+            default:
+                report(
+                    AMEError.unresolvedField(type: entity.graphQLType, field: field.name), field: field,
+                    in: work.entries)
+            }
+        }
+    }
+
+    /// Plans the load of a belongsTo field: every object's target key joins the level's batch
+    /// read. Its value goes to `slot` of every object (null until the load fills it, and null if
+    /// the field fails).
+    func planBelongsTo(
+        _ work: EntityWork, field: CollectedField, slot: Int, relationIndex: Int, target: EntityDefinition,
+        level: inout Level
+    ) {
+        let table = engine.registry.physicalTable(target.table)
+        let entries = work.entries
+        let selection: [CollectedField]
+        do {
+            selection = try collector.collectChildren(of: field)
+        } catch {
+            return report(error, field: field, in: entries)
+        }
+        var slots: [(Entry, TableKey)] = []
+        // Decided once for the field, not per object.
+        let readsData = selection.selectsData
+        for entry in entries {
+            guard let key = entry.model.relationKey(relationIndex), !key.isEmpty else { continue }
+            let tableKey = TableKey(table: table, key: ItemKey(partition: tenant.partitionKey, sort: key))
+            level.keys.append(tableKey)
+            if readsData, let dataKey = activeDataKey(target, id: key) { level.keys.append(dataKey) }
+            slots.append((entry, tableKey))
+        }
+        guard !slots.isEmpty else { return }
+        level.fills.append { [self] results in
+            if let error = results.batchError { return report(error, field: field, in: slots.map(\.0)) }
+            var decoded: [TableKey: any EntityModel] = [:]
+            var children: [Entry] = []
+            for (parent, tableKey) in slots {
+                let model: any EntityModel
+                if let cached = decoded[tableKey] {
+                    model = cached
+                } else {
+                    guard let item = results.items[tableKey] else { continue }
+                    do {
+                        model = try target.decode(item)
+                    } catch {
+                        report(error, field: field, in: [parent])
+                        continue
+                    }
+                    decoded[tableKey] = model
+                }
+                let child = ResultObject()
+                parent.object.values[slot] = .object(child)
+                children.append(Entry(model, child))
+            }
+            if !children.isEmpty {
+                pendingWork.append(
+                    EntityWork(
+                        entity: target, fields: selection, entries: children,
+                        prefetched: readsData ? results.items : nil))
+            }
+        }
+    }
+
+    /// Plans the loads of a hasMany field: one Query per object, all of them in the level.
+    func planHasMany(
+        _ work: EntityWork, field: CollectedField, slot: Int, relationIndex: Int, target: EntityDefinition,
+        level: inout Level
+    ) {
+        let relation = work.entity.relations[relationIndex]
+        let table = engine.registry.physicalTable(target.table)
+        let entries = work.entries
+        let listFields: [CollectedField]
+        let arguments: [String: JSONValue]
+        do {
+            listFields = try collector.collectChildren(of: field)
+            arguments = try ArgumentCoercion.arguments(of: field.first, variables: variables)
+        } catch {
+            return report(error, field: field, in: entries)
+        }
+        let limit = arguments["limit"]?.intValue ?? engine.limits.defaultPageSize
+        guard limit > 0, limit <= engine.limits.maxPageSize else {
+            return report(
+                AMEError.badUserInput("`limit` must be between 1 and \(engine.limits.maxPageSize)", field: "limit"),
+                field: field, in: entries)
+        }
+        // A relation's token continues the page of one parent; the other parents start at
+        // their first page.
+        let token = arguments["nextToken"]?.stringValue
+        let scopePrefix = "relation:\(work.entity.name).\(relation.name):"
+        var tokenParent: (key: String, start: Item)?
+        if let token {
+            let parents = work.entries.compactMap { $0.model.relationKey(relationIndex) }
+            let signer = engine.pageTokens
+            let tenant = self.tenant
+            tokenParent =
+                parents.lazy.compactMap { parent in
+                    (try? signer.decode(token, tenant: tenant, scope: scopePrefix + parent)).map { (parent, $0) }
+                }.first
+            if tokenParent == nil {
+                return report(
+                    AMEError.badUserInput(
+                        "`nextToken` was not issued for this relation (or to you); start again without it",
+                        field: "nextToken"), field: field, in: entries)
+            }
+        }
+        let wantsTotal = listFields.selectsTotal
+        let partition = tenant.partitionKey
+        for entry in entries {
+            guard let key = entry.model.relationKey(relationIndex) else { continue }
+            let request = QueryRequest(
+                table: table, index: relation.index, partition: .string(partition),
+                sortCondition: .equals(.string(key)),
+                limit: limit, exclusiveStartKey: tokenParent?.key == key ? tokenParent?.start : nil
+            )
+            let index = level.query { session in
+                let page = try await session.query(request)
+                var total: Int?
+                if wantsTotal { total = try await session.count(request) }
+                return QueryOutcome(items: page.items, lastEvaluatedKey: page.lastEvaluatedKey, total: total)
+            }
+            let object = entry.object
+            level.fills.append { [self] results in
+                switch results.queries[index] {
+                case .failure(let error): report(error, field: field, in: [entry])
+                case .success(let outcome):
+                    let page = listObject(
+                        entity: target, fields: listFields, outcome: outcome, pageSize: limit, pageNumber: nil,
+                        tokenScope: scopePrefix + key, path: path(of: entry.object) + [.string(field.responseKey)])
+                    object.values[slot] = page.map(ResultValue.object) ?? .null
+                }
+            }
+        }
+    }
+
+    /// Applies a sub-selection to a shared object type value (e.g. `address { city }`).
+    func project(_ value: JSONValue, _ children: [CollectedField]) -> ResultValue {
+        switch value {
+        case .object(let source):
+            let object = ResultObject(capacity: children.count)
+            for child in children {
+                switch child.plan {
+                case .typename(let name): object.append(child.responseKey, .json(.string(name)))
+                case .member(let key): object.append(child.responseKey, .json(source[key] ?? .null))
+                default: object.append(child.responseKey, .null)
+                }
+            }
+            return .object(object)
+        case .array(let elements):
+            return .list(elements.map { project($0, children) })
+        default:
+            return .null
+        }
+    }
+}
