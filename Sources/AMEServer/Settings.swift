@@ -139,6 +139,10 @@ public enum Settings {
             "AME_MAX_DATA_KEYS", String(QueryLimits().maxDataKeys), "Most attributes of an entity's data.",
             check: integer(1...100_000)),
         Setting(
+            "AME_MAX_SCAN_ITEMS", String(QueryLimits().maxScanItems),
+            "Most items one request may read only to test them against list filters no index serves.",
+            check: integer(100...10_000_000)),
+        Setting(
             "AME_MAX_JSON_DEPTH", String(JSONLimits().maxDepth),
             "Deepest nesting of arrays and objects in a JSON body.",
             check: integer(4...512)),
@@ -338,6 +342,7 @@ extension QueryLimits {
             maxStringBytes: Settings.integer("AME_MAX_STRING_BYTES", in: settings),
             maxDataDepth: Settings.integer("AME_MAX_DATA_DEPTH", in: settings),
             maxDataBytes: Settings.integer("AME_MAX_DATA_BYTES", in: settings),
-            maxDataKeys: Settings.integer("AME_MAX_DATA_KEYS", in: settings))
+            maxDataKeys: Settings.integer("AME_MAX_DATA_KEYS", in: settings),
+            maxScanItems: Settings.integer("AME_MAX_SCAN_ITEMS", in: settings))
     }
 }

@@ -31,19 +31,22 @@ struct TestEngine {
     /// An engine on `backend` (DynamoDB: the test run's moto_server, tables with a fresh prefix),
     /// or `nil` when that backend's tests are skipped.
     init?(
-        backend: StoreBackend, seed sample: SampleData? = SampleData(), tenant: Tenant = TestEngine.tenantA
+        backend: StoreBackend, seed sample: SampleData? = SampleData(), tenant: Tenant = TestEngine.tenantA,
+        limits: QueryLimits = QueryLimits()
     )
         async throws
     {
         let engine: GraphQLEngine
         switch backend {
         case .embedded:
-            engine = try GraphQLEngine(registry: AMESchemaRegistry.registry, store: try SQLiteStore(path: nil))
+            engine = try GraphQLEngine(
+                registry: AMESchemaRegistry.registry, store: try SQLiteStore(path: nil), limits: limits)
         case .dynamoDB:
             guard let endpoint = try await MotoServer.shared.start() else { return nil }
             let registry = AMESchemaRegistry.registry.withTablePrefix("t\(UUID().uuidString.prefix(8).lowercased())-")
             engine = try GraphQLEngine(
-                registry: registry, store: MotoServer.store(endpoint: endpoint, tables: registry.tableDefinitions))
+                registry: registry, store: MotoServer.store(endpoint: endpoint, tables: registry.tableDefinitions),
+                limits: limits)
         }
         try await engine.createTables()
         self.init(engine: engine, keys: try await sample?.load(into: engine, tenant: tenant) ?? SampleData.Keys())

@@ -9,6 +9,9 @@ public enum AMEError: Error, Sendable, Equatable {
     case foreignKeyViolation(type: String, field: String, key: String)
     case queryTooComplex(complexity: Int, maxComplexity: Int)
     case queryTooDeep(depth: Int, maxDepth: Int)
+    /// A list filtered on fields no index serves read more items than the request's scan budget
+    /// (`AME_MAX_SCAN_ITEMS`); `index` is the index that would serve the first such filter.
+    case queryTooExpensive(scanned: Int, budget: Int, filters: [String], index: String?)
     case unauthenticated(String)
     case forbidden(String)
     case storeUnavailable
@@ -49,6 +52,7 @@ public enum AMEError: Error, Sendable, Equatable {
         case .foreignKeyViolation: "FOREIGN_KEY_VIOLATION"
         case .queryTooComplex: "QUERY_TOO_COMPLEX"
         case .queryTooDeep: "QUERY_TOO_DEEP"
+        case .queryTooExpensive: "QUERY_TOO_EXPENSIVE"
         case .unauthenticated: "UNAUTHENTICATED"
         case .forbidden: "FORBIDDEN"
         case .storeUnavailable: "STORE_UNAVAILABLE"
@@ -81,6 +85,11 @@ public enum AMEError: Error, Sendable, Equatable {
         case .queryTooComplex(let complexity, let maxComplexity):
             "query complexity \(complexity) exceeds the maximum of \(maxComplexity)"
         case .queryTooDeep(let depth, let maxDepth): "query depth \(depth) exceeds the maximum of \(maxDepth)"
+        case .queryTooExpensive(let scanned, let budget, let filters, let index):
+            "the filter on \(filters.map { "`\($0)`" }.joined(separator: ", ")), which no index serves, read \(scanned) items, "
+                + "past the scan budget of \(budget) (AME_MAX_SCAN_ITEMS): "
+                + (index.map { "declare an index that serves it (`\($0)`), or " } ?? "")
+                + "filter by an indexed field, or ask for a smaller page"
         case .storeUnavailable: "the store is unavailable; retry later"
         case .requestTimeout(let seconds):
             "the request took longer than \(seconds) s (AME_REQUEST_TIMEOUT); a mutation may still have been applied"
@@ -110,6 +119,10 @@ public enum AMEError: Error, Sendable, Equatable {
         case .queryTooDeep(let depth, let maxDepth):
             object["depth"] = .int(depth)
             object["maxDepth"] = .int(maxDepth)
+        case .queryTooExpensive(let scanned, let budget, _, let index):
+            object["itemsScanned"] = .int(scanned)
+            object["maxScanItems"] = .int(budget)
+            if let index { object["index"] = .string(index) }
         case .limitExceeded(let limit, _, let maximum):
             object["setting"] = .string(limit.setting)
             object["maximum"] = .int(maximum)

@@ -31,6 +31,9 @@ public struct ExecutionCost: Sendable, Equatable {
     public var itemsRead: Int
     /// Items (or their absence) the cache answered instead of the store.
     public var cacheHits: Int = 0
+    /// Items read only to be tested by a filter no index serves (kept or dropped); `itemsRead`
+    /// includes them.
+    public var itemsScanned: Int = 0
 
     /// The cost of a request refused before it was measured or read anything.
     public static func none(maxComplexity: Int) -> ExecutionCost {
@@ -40,7 +43,7 @@ public struct ExecutionCost: Sendable, Equatable {
     public var json: JSONValue {
         [
             "complexity": .int(complexity), "maxComplexity": .int(maxComplexity), "storeCalls": .int(storeCalls),
-            "itemsRead": .int(itemsRead), "cacheHits": .int(cacheHits),
+            "itemsRead": .int(itemsRead), "itemsScanned": .int(itemsScanned), "cacheHits": .int(cacheHits),
         ]
     }
 }
@@ -158,13 +161,17 @@ public struct QueryLimits: Sendable {
     public var maxDataBytes: Int
     /// The most attributes of an entity's `data` (`AME_MAX_DATA_KEYS`).
     public var maxDataKeys: Int
+    /// The most items one request may read only to test them against filters no index serves
+    /// (`AME_MAX_SCAN_ITEMS`).
+    public var maxScanItems: Int
 
     public init(
         maxComplexity: Int = 1000, maxDepth: Int = 10, defaultPageSize: Int = 100, maxPageSize: Int = 1000,
         maxConcurrentQueries: Int = 32, documentCacheSize: Int = 1000, maxQueryBytes: Int = 100_000,
         maxQueryTokens: Int = 10_000, maxQueryNesting: Int = 32, maxStringBytes: Int = 65_536,
-        maxDataDepth: Int = 16, maxDataBytes: Int = 262_144, maxDataKeys: Int = 1000
+        maxDataDepth: Int = 16, maxDataBytes: Int = 262_144, maxDataKeys: Int = 1000, maxScanItems: Int = 50_000
     ) {
+        self.maxScanItems = maxScanItems
         self.maxDataDepth = maxDataDepth
         self.maxDataBytes = maxDataBytes
         self.maxDataKeys = maxDataKeys
@@ -304,7 +311,7 @@ public final class GraphQLEngine: Sendable {
                 tree: data, errors: errors,
                 cost: ExecutionCost(
                     complexity: complexity, maxComplexity: limits.maxComplexity, storeCalls: counters.storeCalls,
-                    itemsRead: counters.itemsRead, cacheHits: counters.cacheHits
+                    itemsRead: counters.itemsRead, cacheHits: counters.cacheHits, itemsScanned: counters.itemsScanned
                 ),
                 storeCounters: counters
             )

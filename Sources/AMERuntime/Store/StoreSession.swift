@@ -21,6 +21,8 @@ public final class StoreSession: Sendable {
         public var batchSizes: [Int] = []
         /// Items (or their absence) served by the cache instead of the store.
         public var cacheHits = 0
+        /// Items read only to be tested by a filter no index serves (kept or dropped).
+        public var itemsScanned = 0
     }
 
     public init(store: any Store, cache: HybridCache? = nil) {
@@ -38,6 +40,18 @@ public final class StoreSession: Sendable {
     }
 
     public var counters: Counters { state.withLock { $0 } }
+
+    /// Counts `count` items a filter no index serves has tested, and refuses to go on once the
+    /// request's scans pass `budget` (`AME_MAX_SCAN_ITEMS`): a list that must read a tenant's
+    /// partition to fill a page is an error that says so, never a silent long scan.
+    func scanned(_ count: Int, budget: Int, filters: [String], index: String?) throws(AMEError) {
+        let total = state.withLock { counters in
+            counters.itemsScanned += count
+            return counters.itemsScanned
+        }
+        guard total > budget else { return }
+        throw AMEError.queryTooExpensive(scanned: total, budget: budget, filters: filters, index: index)
+    }
 
     /// Runs one store request, counting it (failed ones too) and the items it returned.
     private func measured<T>(

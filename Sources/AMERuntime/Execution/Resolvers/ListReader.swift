@@ -1,6 +1,9 @@
 /// Reads one page of a root list (`contactProfileList(...)`): picks the index that serves an
 /// equality filter, applies the other filters while reading, and keeps reading until the page is
-/// full or the partition ends, so a page never comes back short while more matches exist.
+/// full or the partition ends, so a page never comes back short while more matches exist. The
+/// items read to be tested by those filters count against the request's scan budget
+/// (`AME_MAX_SCAN_ITEMS`): past it the list fails with `QUERY_TOO_EXPENSIVE`, naming the index
+/// that would serve it.
 struct ListReader: Sendable {
     let table: String
     let index: String?
@@ -18,6 +21,12 @@ struct ListReader: Sendable {
     let startKey: Item?
     /// What a `nextToken` of this list is bound to: the entity and its filters.
     let tokenScope: String
+    /// The arguments filtered while reading, for `QUERY_TOO_EXPENSIVE`.
+    let scanFilters: [String]
+    /// An index that would serve the first equality filtered while reading.
+    let suggestedIndex: String?
+    /// The request's scan budget (`AME_MAX_SCAN_ITEMS`).
+    let scanBudget: Int
 
     init(
         entity: EntityDefinition, arguments: [String: JSONValue], engine: GraphQLEngine, tenant: Tenant
@@ -48,7 +57,10 @@ struct ListReader: Sendable {
         } else {
             sortCondition = nil
         }
-        filters = equalities.filter { $0.0.attribute != served?.sortAttribute }.map { ($0.0.attribute, $0.1) }
+        let unserved = equalities.filter { $0.0.attribute != served?.sortAttribute }
+        filters = unserved.map { ($0.0.attribute, $0.1) }
+        suggestedIndex = unserved.first.map { "\($0.0.attribute)-index: { sort: \($0.0.attribute) }" }
+        scanBudget = engine.limits.maxScanItems
         var containing: [(String, String)] = []
         for field in entity.fields {
             guard case .string = field.type, let text = arguments[field.graphQLName + "Contains"]?.stringValue else {
@@ -57,12 +69,17 @@ struct ListReader: Sendable {
             containing.append((field.attribute, text))
         }
         self.containing = containing
+        var scanFilters = unserved.map(\.0.graphQLName)
+        for field in entity.fields where containing.contains(where: { $0.0 == field.attribute }) {
+            scanFilters.append(field.graphQLName + "Contains")
+        }
         var declared: [DeclaredFilter] = []
         for filter in entity.filters {
             guard let argument = arguments[filter.argument], !argument.isNull else { continue }
             declared.append(try DeclaredFilter(filter, argument))
         }
         self.declared = declared
+        self.scanFilters = scanFilters + declared.map(\.definition.argument)
         tokenScope =
             "list:\(entity.name)"
             + equalities.map { "|\($0.0.attribute)=\(AttributeText.of($0.1))" }.sorted().joined()
@@ -92,6 +109,10 @@ struct ListReader: Sendable {
 
     private func key(of item: Item) -> Item { definition.key(of: item, index: index) }
 
+    private func scanned(_ count: Int, _ session: StoreSession) throws(AMEError) {
+        try session.scanned(count, budget: scanBudget, filters: scanFilters, index: suggestedIndex)
+    }
+
     func read(_ session: StoreSession, countTotal: Bool) async throws -> QueryOutcome {
         let skipped = (pageNumber.map { $0 - 1 } ?? 0).multipliedReportingOverflow(by: limit)
         guard !skipped.overflow else {
@@ -110,6 +131,7 @@ struct ListReader: Sendable {
                     limit: min(max(wanted, 1), StoreLimits.queryPageItems), exclusiveStartKey: cursor
                 )
             )
+            if filtersWhileReading { try scanned(page.items.count, session) }
             for (offset, item) in page.items.enumerated() where matches(item) {
                 if skip > 0 {
                     skip -= 1
@@ -146,6 +168,7 @@ struct ListReader: Sendable {
             var page = request
             page.exclusiveStartKey = cursor
             let result = try await session.query(page)
+            try scanned(result.items.count, session)
             total += result.items.filter(matches).count
             cursor = result.lastEvaluatedKey
         } while cursor != nil
