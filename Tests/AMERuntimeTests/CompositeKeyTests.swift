@@ -60,4 +60,20 @@ import Testing
             variables: ["e": "a\u{0}x", "p": .string(test.keys.places[0])])
         #expect(response.errorCodes == ["BAD_USER_INPUT"], "\(response.errors)")
     }
+
+    @Test func anAuditTypeWithTheSeparatorIsNotReadAsAnotherTypesRecords() async throws {
+        let test = try await TestEngine(seed: nil)
+        for type in ["Note", "Note#2026", "Note"] {
+            let response = await test.run(
+                "mutation($t: String) { insertActivityHistory(id: \"lead-1\", type: $t, log: \"x\", updatedBy: \"t\") { activityHistory { type } } }",
+                variables: ["t": .string(type)])
+            #expect(response.errorCodes == [], "\(response.errors)")
+        }
+        let listed = await test.run(
+            "{ activityHistoryList(activityType: \"Note\") { activityHistoryList { type } } }")
+        #expect(listed.errorCodes == [])
+        #expect(listed.data?["activityHistoryList"]?["activityHistoryList"] == [["type": "Note"], ["type": "Note"]])
+        // The type index reads exactly the type's records: the one named with `#` is not in its range.
+        #expect(listed.cost.itemsRead == 2)
+    }
 }

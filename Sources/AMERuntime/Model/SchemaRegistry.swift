@@ -109,6 +109,11 @@ public enum RuntimeTables {
         timestamp.map { CompositeKey.prefix([id, $0]) } ?? CompositeKey.prefix([id])
     }
 
-    /// The sort key of an audit record in `type-index`: `<type>#<timestamp>`.
-    public static func typeTimestampFor(type: String, timestamp: String) -> String { "\(type)#\(timestamp)" }
+    /// The sort key of an audit record in `type-index`: `<type>#<timestamp>`, the type escaped
+    /// (a type is any string `insertActivityHistory` is given; one with `#` must not read as
+    /// another type's records). The timestamp is a prefix or a bound of a range, so it is
+    /// appended as written.
+    public static func typeTimestampFor(type: String, timestamp: String) -> String {
+        CompositeKey.prefix([type]) + timestamp
+    }
 }
