@@ -141,10 +141,11 @@ public struct SDLRenderer {
                 "\(Naming.getField(entity.name))(\(getArguments.joined(separator: ", "))): \(Naming.objectTypeName(entity.name))!"
             )
             var arguments = ["pageNumber: Int = 1", "limit: Int = 100", "nextToken: String"]
-            for field in entity.fields where isFilterable(field) {
+            // A filter no index serves is offered only where the YAML allows its scan (`scan_budget`).
+            for field in entity.fields where entity.listHasEqualityArgument(field) {
                 arguments.append("\(Naming.camelCase(field.name)): \(inputType(field.type))")
             }
-            for field in entity.fields where field.type == .scalar(.string) {
+            for field in entity.fields where entity.listHasContainsArgument(field) {
                 arguments.append("\(Naming.camelCase(field.name))Contains: String")
             }
             for filter in entity.filters {
@@ -185,12 +186,6 @@ public struct SDLRenderer {
         }
         lines += SystemRecord.mutationFields.map { SystemRecord.graphQLType($0, idScalar: idScalar) }
         return "type \(schema.mutationType) {\n" + lines.map { "  " + $0 }.joined(separator: "\n") + "\n}"
-    }
-
-    /// Scalar, non-JSON fields can be list filters (equality).
-    private func isFilterable(_ field: Field) -> Bool {
-        if case .scalar(let scalar) = field.type { return scalar != .json }
-        return false
     }
 
     /// A field, preceded by its description line when it has one.

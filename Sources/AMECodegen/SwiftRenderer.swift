@@ -196,6 +196,7 @@ public struct SwiftRenderer {
             if field.generated == .uuid { arguments.append("generatedUUID: true") }
             if let value = field.defaultValue { arguments.append("defaultValue: \(defaultLiteral(value))") }
             if let scalar = field.scalar { arguments.append("jsonScalar: \(keyStyle(scalar))") }
+            if let budget = entity.scanBudget(of: field.name) { arguments.append("scanBudget: \(budget)") }
             return "            FieldDefinition(\(arguments.joined(separator: ", "))),"
         }
         var shape: [String] = []

@@ -137,6 +137,9 @@ public struct Entity: Sendable, Equatable {
     /// Tenant fields (`endpoint_id`, `part_id`) the upsert accepts as arguments; each must equal
     /// the request's tenant.
     public var tenantArguments: [String] = []
+    /// `scan_budget`: list filters that no index serves are allowed on every field, each request
+    /// reading at most this many items to test them; `nil`: only fields that allow it themselves.
+    public var scanBudget: Int?
     /// The YAML file this entity came from, relative to the schema folder.
     public var sourceFile: String
 
@@ -168,6 +171,29 @@ public struct Entity: Sendable, Equatable {
     public var keyField: Field {
         field(named: key)!
     }
+
+    /// Whether an equality filter on `field` is served by the key or a local index (a list of
+    /// the tenant's partition reads only the matches).
+    public func indexServesEquality(_ field: String) -> Bool {
+        field == key || indexes.contains { !$0.global && $0.sort == field }
+    }
+
+    /// The scan budget of filters on `field` that no index serves; `nil` when they are refused.
+    public func scanBudget(of field: String) -> Int? {
+        self.field(named: field)?.scanBudget ?? scanBudget
+    }
+
+    /// Whether the list has the equality argument of `field`: a scalar field an index serves, or
+    /// one whose scan is allowed.
+    public func listHasEqualityArgument(_ field: Field) -> Bool {
+        guard case .scalar(let scalar) = field.type, scalar != .json else { return false }
+        return indexServesEquality(field.name) || scanBudget(of: field.name) != nil
+    }
+
+    /// Whether the list has the `…Contains` argument of `field` (never served by an index).
+    public func listHasContainsArgument(_ field: Field) -> Bool {
+        field.type == .scalar(.string) && scanBudget(of: field.name) != nil
+    }
 }
 
 /// A declared field of an entity or object type.
@@ -182,6 +208,9 @@ public struct Field: Sendable, Equatable {
     public var deprecated: String?
     /// For an object or JSON field: the JSON scalar it is served as instead of its object type.
     public var scalar: JSONScalar?
+    /// `scan_budget`: list filters on this field that no index serves are allowed, each request
+    /// reading at most this many items to test them (over the entity's `scan_budget`).
+    public var scanBudget: Int?
 
     public init(
         name: String, type: FieldType, required: Bool = false, unique: Bool = false,

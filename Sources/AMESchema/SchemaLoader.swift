@@ -97,11 +97,11 @@ private struct Reader {
 
     static let entityKeys = [
         "entity", "table", "description", "key", "fields", "indexes", "relations", "data", "get", "filters",
-        "tenant_arguments",
+        "tenant_arguments", "scan_budget",
     ]
     static let settingsKeys = ["table_prefix", "types", "id_scalar", "mutation_type"]
     static let fieldKeys = [
-        "type", "required", "unique", "generated", "default", "description", "deprecated", "scalar",
+        "type", "required", "unique", "generated", "default", "description", "deprecated", "scalar", "scan_budget",
     ]
     static let dataKeys = ["type", "scalar", "values"]
     static let getKeys = ["one_of", "all_of"]
@@ -324,6 +324,7 @@ private struct Reader {
         entity.dataValues = dataValues
         if let node = root["get"] { entity.get = readGet(node, entity: name, file: file.path) }
         if let node = root["filters"] { entity.filters = readFilters(node, entity: name, file: file.path) }
+        if let node = root["scan_budget"] { entity.scanBudget = readScanBudget(node, file: file.path) }
         if let node = root["tenant_arguments"] {
             positions.record(position(file.path, node), "entity", name, "tenant_arguments")
             if case .sequence(let sequence) = node, sequence.allSatisfy({ $0.string != nil }) {
@@ -458,6 +459,7 @@ private struct Reader {
         guard let options else { return field }
         field.required = readBool(options["required"], file: file) ?? false
         field.unique = readBool(options["unique"], file: file) ?? false
+        if let node = options["scan_budget"] { field.scanBudget = readScanBudget(node, file: file) }
         field.description = options["description"]?.string
         if let scalarNode = options["scalar"] {
             field.scalar = readJSONScalar(scalarNode, what: "field `\(name)`", file: file)
@@ -498,6 +500,15 @@ private struct Reader {
         error(
             file, node, "default of field `\(field)` is not of type \(type.spelling)",
             "write a literal of type \(type.spelling)")
+        return nil
+    }
+
+    /// A `scan_budget`: a count of items, 1 to 10,000,000.
+    mutating func readScanBudget(_ node: Node, file: String) -> Int? {
+        if let value = node.int, (1...10_000_000).contains(value) { return value }
+        error(
+            file, node, "`scan_budget` must be a number of items from 1 to 10000000",
+            "write e.g. `scan_budget: 10000`")
         return nil
     }
 

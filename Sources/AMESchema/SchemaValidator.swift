@@ -177,6 +177,17 @@ struct SchemaValidator {
                     position, file: file,
                     "filter `\(filter.argument)` cannot `\(filter.match.rawValue)` field `\(filter.field)` of type \(field.type.spelling)",
                     fix)
+            } else if !(filter.match == .equals && entity.indexServesEquality(field.name)),
+                entity.scanBudget(of: field.name) == nil
+            {
+                let fix =
+                    filter.match == .equals
+                    ? "add `\(field.name)-index: { sort: \(field.name) }` to `indexes`, or allow the scan with `scan_budget: <items>` on the field or the entity"
+                    : "no index can serve `\(filter.match.rawValue)`: allow the scan with `scan_budget: <items>` on the field or the entity"
+                report(
+                    position, file: file,
+                    "filter `\(filter.argument)` on `\(filter.field)` is served by no index, and `\(entity.name)` allows no scan of it",
+                    fix)
             }
         }
     }

@@ -192,12 +192,17 @@ public struct FieldDefinition: Sendable {
     /// Set when an object or JSON field is served as a JSON scalar (`scalar:` in the YAML), with
     /// how its keys are answered; `nil` when it is served as its own type.
     public var jsonScalar: JSONKeyStyle?
+    /// The most items a request may read to test a list filter on this field that no index
+    /// serves (`scan_budget` in the YAML, under `AME_MAX_SCAN_ITEMS`); `nil` when such filters
+    /// are not offered.
+    public var scanBudget: Int?
 
     public init(
         attribute: String, graphQLName: String, type: ValueType, required: Bool = false, unique: Bool = false,
         generatedUUID: Bool = false, isImplicit: Bool = false, defaultValue: ItemValue? = nil,
-        jsonScalar: JSONKeyStyle? = nil
+        jsonScalar: JSONKeyStyle? = nil, scanBudget: Int? = nil
     ) {
+        self.scanBudget = scanBudget
         self.jsonScalar = jsonScalar
         self.attribute = attribute
         self.graphQLName = graphQLName

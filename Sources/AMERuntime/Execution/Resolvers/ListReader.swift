@@ -60,7 +60,7 @@ struct ListReader: Sendable {
         let unserved = equalities.filter { $0.0.attribute != served?.sortAttribute }
         filters = unserved.map { ($0.0.attribute, $0.1) }
         suggestedIndex = unserved.first.map { "\($0.0.attribute)-index: { sort: \($0.0.attribute) }" }
-        scanBudget = engine.limits.maxScanItems
+        let filteredAttributes = Set(unserved.map(\.0.attribute))
         var containing: [(String, String)] = []
         for field in entity.fields {
             guard case .string = field.type, let text = arguments[field.graphQLName + "Contains"]?.stringValue else {
@@ -80,6 +80,11 @@ struct ListReader: Sendable {
         }
         self.declared = declared
         self.scanFilters = scanFilters + declared.map(\.definition.argument)
+        // The smallest budget of the fields filtered while reading, under the server's.
+        let scannedAttributes =
+            filteredAttributes.union(containing.map(\.0)).union(declared.map(\.definition.attribute))
+        scanBudget = entity.fields.filter { scannedAttributes.contains($0.attribute) }.compactMap(\.scanBudget)
+            .reduce(engine.limits.maxScanItems, min)
         tokenScope =
             "list:\(entity.name)"
             + equalities.map { "|\($0.0.attribute)=\(AttributeText.of($0.1))" }.sorted().joined()

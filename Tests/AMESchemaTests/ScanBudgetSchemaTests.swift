@@ -1,0 +1,55 @@
+import AMECodegen
+import AMESchema
+import Testing
+
+/// A list filter no index serves is offered only where the YAML allows its scan (`scan_budget`,
+/// on the field or the entity); the generator emits each field's budget for the runtime.
+@Suite struct ScanBudgetSchemaTests {
+    static func render(_ yaml: String) throws -> (sdl: String, swift: String) {
+        let files = [SchemaLoader.File(path: "schema/book.yaml", contents: yaml)]
+        let schema = try SchemaLoader().load(files)
+        let sdl = SDLRenderer(schema: schema).render()
+        let swift = GeneratedFiles.render(schema, files: files.map(\.path)).map(\.contents).joined()
+        return (sdl, swift)
+    }
+
+    static let book = """
+        entity: Book
+        table: books
+        key: book_uuid
+        fields:
+          book_uuid: { type: ID, generated: uuid }
+          title:     String
+          pages:     Int
+          shelf:     { type: String, scan_budget: 500 }
+        indexes:
+          title-index: { sort: title }
+
+        """
+
+    static func listArguments(_ sdl: String) throws -> String {
+        try #require(sdl.split(separator: "\n").first { $0.contains("  bookList(") }.map(String.init))
+    }
+
+    @Test func withoutABudgetOnlyWhatAnIndexServesIsOffered() throws {
+        let arguments = try Self.listArguments(try Self.render(Self.book).sdl)
+        #expect(arguments.contains("title: String"))
+        #expect(arguments.contains("bookUuid: ID"))
+        #expect(!arguments.contains("pages:"))
+        #expect(!arguments.contains("titleContains"))
+        // The field that allows its scan has both of its filters.
+        #expect(arguments.contains("shelf: String"))
+        #expect(arguments.contains("shelfContains: String"))
+    }
+
+    @Test func anEntityBudgetOffersEveryFilterAndIsEmittedPerField() throws {
+        let (sdl, swift) = try Self.render(Self.book + "scan_budget: 2000\n")
+        let arguments = try Self.listArguments(sdl)
+        #expect(arguments.contains("pages: Int"))
+        #expect(arguments.contains("titleContains: String"))
+        #expect(swift.contains(#"attribute: "pages", graphQLName: "pages", type: .int, scanBudget: 2000"#))
+        // A field's own budget is over the entity's.
+        #expect(swift.contains(#"attribute: "shelf", graphQLName: "shelf", type: .string, scanBudget: 500"#))
+        #expect(swift.contains(#"attribute: "title", graphQLName: "title", type: .string, scanBudget: 2000"#))
+    }
+}
