@@ -107,7 +107,7 @@ final class Execution {
         case is StoreError: ameError = .storeUnavailable
         default: ameError = .internalError
         }
-        RuntimeMetrics.fieldErrors(ameError.code).increment()
+        engine.metrics.countFieldError(code: ameError.code)
         errors.append(
             GraphQLErrorPayload(
                 ameError, path: path, locations: field?.location.map { [$0] } ?? [],

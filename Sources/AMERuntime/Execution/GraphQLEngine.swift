@@ -225,6 +225,9 @@ public final class GraphQLEngine: Sendable {
     public let introspectionEnabled: Bool
     /// Persisted operations: automatic (Apollo's protocol), an allow-list, or off.
     let persistedOperations: PersistedOperations
+    /// The metric handles of its store calls, field errors and cache, made once; the server's
+    /// request metrics use the same backend.
+    public let metrics: RuntimeMetrics
 
     /// Hits and misses of the parsed-document cache, and how many documents it holds.
     public var documentCacheStatistics: (hits: Int, misses: Int, count: Int) { documents.statistics }
@@ -245,9 +248,12 @@ public final class GraphQLEngine: Sendable {
         clock: @escaping @Sendable () -> Timestamp = Timestamp.now, keys: KeyGenerator = .random,
         pageTokens: PageTokenSigner = .random(), cache: HybridCache? = nil, introspection: Bool = true,
         uploadSigner: (any UploadURLSigning)? = nil,
-        persistedOperations: PersistedOperationsConfiguration = PersistedOperationsConfiguration()
+        persistedOperations: PersistedOperationsConfiguration = PersistedOperationsConfiguration(),
+        metrics: RuntimeMetrics? = nil
     ) throws {
         self.cache = cache
+        // One set of handles for the engine and its cache.
+        self.metrics = metrics ?? cache?.metrics ?? RuntimeMetrics()
         introspectionEnabled = introspection
         self.uploadSigner = uploadSigner
         self.pageTokens = pageTokens
@@ -320,7 +326,7 @@ public final class GraphQLEngine: Sendable {
                     complexity: 0, maxComplexity: limits(for: tenant).maxComplexity, storeCalls: 0, itemsRead: 0),
                 storeCounters: StoreSession.Counters())
         }
-        let session = StoreSession(store: store, cache: cache)
+        let session = StoreSession(store: store, cache: cache, metrics: metrics)
         let limits = limits(for: tenant)
         var complexity = 0
         func response(data: ResultObject?, errors: [GraphQLErrorPayload]) -> GraphQLResponse {
