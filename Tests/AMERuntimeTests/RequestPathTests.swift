@@ -10,7 +10,8 @@ import NIOCore
 import Synchronization
 import Testing
 
-/// What a request costs besides its work: metric handles are made once per label set.
+/// What a request costs besides its work: metric handles are made once per label set, and the
+/// engine says what became of a request without its response being read back.
 @Suite struct RequestPathTests {
     /// A metrics backend that counts the handles made through it; what they record goes to
     /// `recorded`.
@@ -92,5 +93,18 @@ import Testing
         #expect(answers(200) == 20)
         #expect(answers(400) == 10)
         await cache.shutdown()
+    }
+
+    @Test func theEngineSaysWhatBecameOfARequest() async throws {
+        let test = try await TestEngine(seed: SampleData(corporations: 1, places: 1, contacts: 1, requests: 0))
+        #expect(await test.run("{ contactProfileList { contactProfileList { email } } }").outcome == .executed)
+        let missing = await test.run("{ contactProfile(contactUuid: \"missing\") { email } }")
+        #expect(!missing.errors.isEmpty)
+        #expect(missing.outcome == .executed, "a field error is an executed request")
+        #expect(await test.run("{ contactProfileList {").outcome == .requestError)
+        #expect(await test.run("{ contactProfileList { nope } }").outcome == .requestError)
+        let get = GraphQLRequest(
+            query: "mutation { deleteContactProfile(contactUuid: \"x\") { ok } }", allowsMutations: false)
+        #expect(await test.engine.execute(get, tenant: TestEngine.tenantA).outcome == .mutationRefused)
     }
 }
