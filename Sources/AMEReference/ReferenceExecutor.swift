@@ -21,6 +21,8 @@ public final class ReferenceExecutor: Sendable {
     let registry: SchemaRegistry
     let store: any Store
     let loading: Loading
+    /// Store calls are recorded as the engine's are.
+    let metrics = RuntimeMetrics()
 
     /// - Parameter defaultPageSize: the page size of `hasMany` relations without a `limit`, as in AME.
     public init(
@@ -52,7 +54,7 @@ public final class ReferenceExecutor: Sendable {
     }
 
     public func execute(_ request: AMERuntime.GraphQLRequest, tenant: Tenant) async -> Response {
-        let session = StoreSession(store: store)
+        let session = StoreSession(store: store, metrics: metrics)
         let context = RequestContext(tenant: tenant, session: session, registry: registry, loading: loading)
         var object = JSONObject()
         do {

@@ -43,6 +43,7 @@ public enum AMEHTTPServer {
         metrics: PrometheusCollectorRegistry? = nil, cors: CORSPolicy? = nil, logger: Logger = Logger(label: "ame.http")
     ) -> Router<BasicRequestContext> {
         let router = Router()
+        let handles = HTTPMetrics(factory: engine.metrics.factory)
         if let cors { router.add(middleware: CORSPolicyMiddleware(policy: cors)) }
         if let metrics {
             router.get("metrics") { _, _ in
@@ -57,18 +58,18 @@ public enum AMEHTTPServer {
         router.get("ready") { _, _ in
             do {
                 _ = try await engine.store.listTables()
-                readyChecks(ready: true).increment()
+                handles.readyChecks.ready.increment()
                 return jsonResponse(.ok, ["status": "ready"])
             } catch {
                 // What the readiness alerts count (the counter here, the log line on Lambda).
-                readyChecks(ready: false).increment()
+                handles.readyChecks.unavailable.increment()
                 logger.warning("ready check failed", metadata: ["error": "\(error)"])
                 return jsonResponse(.serviceUnavailable, ["status": "store unavailable"])
             }
         }
         // GraphQL over HTTP (the protocol's details are in HTTP/GraphQLOverHTTP.swift).
         router.post("graphql") { request, _ in
-            await observed(request.headers, logger: logger) { log in
+            await observed(request.headers, logger: logger, metrics: handles) { log in
                 await post(request, engine: engine, tenants: tenants, limits: limits, log: log)
             }
         }
@@ -81,7 +82,7 @@ public enum AMEHTTPServer {
                     status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                     body: ResponseBody(byteBuffer: ByteBuffer(string: GraphiQLPage.html)))
             }
-            return await observed(request.headers, logger: logger) { log in
+            return await observed(request.headers, logger: logger, metrics: handles) { log in
                 await get(decoded, headers: request.headers, engine: engine, tenants: tenants, limits: limits, log: log)
             }
         }
@@ -107,7 +108,7 @@ public enum AMEHTTPServer {
 
     /// Runs a GraphQL request with its request id, span, log line and metrics.
     static func observed(
-        _ headers: HTTPFields, logger: Logger, _ body: (RequestLog) async -> Response
+        _ headers: HTTPFields, logger: Logger, metrics: HTTPMetrics, _ body: (RequestLog) async -> Response
     ) async -> Response {
         let requestId = requestId(from: headers)
         let log = RequestLog()
@@ -122,11 +123,8 @@ public enum AMEHTTPServer {
         let operation = fields.operation ?? "anonymous"
         // Operation names are the client's: the metrics label takes a bounded set of them.
         let label = operationLabels.label(for: operation)
-        requestDuration(operation: label).record(duration: duration)
-        Counter(
-            label: "ame_http_requests_total",
-            dimensions: [("operation", label), ("status", String(response.status.code))]
-        ).increment()
+        metrics.requestDurations[label].record(duration: duration)
+        metrics.requests[HTTPMetrics.RequestLabels(operation: label, status: response.status.code)].increment()
         var metadata: Logger.Metadata = [
             "request_id": .string(requestId), "status": .stringConvertible(response.status.code),
             "duration_ms": .stringConvertible(Self.milliseconds(duration)),
@@ -150,13 +148,36 @@ public enum AMEHTTPServer {
 
     static let requestIdField = HTTPField.Name("X-Request-Id")!
 
-    /// `GET /ready` answers by result (what the readiness alerts count).
-    static func readyChecks(ready: Bool) -> Metrics.Counter {
-        Counter(label: "ame_ready_checks_total", dimensions: [("result", ready ? "ready" : "unavailable")])
-    }
+    /// The server's metric handles, made once per label set from the engine's backend (a router
+    /// makes its own when it is built) and reused by every request.
+    final class HTTPMetrics: Sendable {
+        /// `GET /ready` answers by result (what the readiness alerts count).
+        let readyChecks: (ready: Metrics.Counter, unavailable: Metrics.Counter)
+        /// By operation label: ``operationLabels`` bounds them.
+        let requestDurations: MetricHandles<String, Metrics.Timer>
+        /// By operation label and status: statuses are the few the server answers with.
+        let requests: MetricHandles<RequestLabels, Metrics.Counter>
 
-    static func requestDuration(operation: String) -> Metrics.Timer {
-        Metrics.Timer(label: "ame_request_duration_seconds", dimensions: [("operation", operation)])
+        struct RequestLabels: Hashable, Sendable {
+            var operation: String
+            var status: Int
+        }
+
+        /// Makes the series known in advance (the readiness checks, anonymous operations' latency).
+        init(factory: any MetricsFactory) {
+            func readyCheck(_ result: String) -> Metrics.Counter {
+                Metrics.Counter(label: "ame_ready_checks_total", dimensions: [("result", result)], factory: factory)
+            }
+            readyChecks = (readyCheck("ready"), readyCheck("unavailable"))
+            requestDurations = MetricHandles(preparing: ["anonymous"]) {
+                Metrics.Timer(label: "ame_request_duration_seconds", dimensions: [("operation", $0)], factory: factory)
+            }
+            requests = MetricHandles { labels in
+                Metrics.Counter(
+                    label: "ame_http_requests_total",
+                    dimensions: [("operation", labels.operation), ("status", String(labels.status))], factory: factory)
+            }
+        }
     }
 
     static let operationLabels = OperationLabels(capacity: 200)

@@ -27,8 +27,7 @@ extension Observability {
     /// readiness checks, and the latency of anonymous operations.
     static func registerAtZero() {
         RuntimeMetrics.registerAtZero()
-        for result in [true, false] { _ = AMEHTTPServer.readyChecks(ready: result) }
-        _ = AMEHTTPServer.requestDuration(operation: "anonymous")
+        _ = AMEHTTPServer.HTTPMetrics(factory: MetricsSystem.factory)
     }
 }
 

@@ -11,7 +11,8 @@ struct AMEBenchmark: AsyncParsableCommand {
         commandName: "ame-bench",
         abstract: "Measure AME's performance.",
         subcommands: [
-            CodegenBenchmark.self, ExecutorBenchmark.self, CacheBenchmark.self, WriteSyntheticSchema.self,
+            CodegenBenchmark.self, ExecutorBenchmark.self, RequestBenchmark.self, CacheBenchmark.self,
+            WriteSyntheticSchema.self,
             WriteEnvExample.self,
         ]
     )

@@ -106,11 +106,14 @@ struct StoreOptions: ParsableArguments {
         }
         // Instances behind one address must share it, or a token from one is refused by another.
         let pageTokens = environment("AME_TOKEN_SECRET").map(PageTokenSigner.init(secret:)) ?? .random()
+        // One set of metric handles for the cache, the store and the engine (after the process's
+        // metrics backend is bootstrapped).
+        let metrics = RuntimeMetrics()
         // Every process that writes invalidates the cache, so seeding a served store is safe too.
         let cache: HybridCache?
         do {
             cache = try CacheConfiguration.fromEnvironment(loadedSettings).map {
-                HybridCache(configuration: $0, registry: registry)
+                HybridCache(configuration: $0, registry: registry, metrics: metrics)
             }
         } catch {
             throw ValidationError(error.description)
@@ -130,17 +133,18 @@ struct StoreOptions: ParsableArguments {
                 registry: registry, store: try SQLiteStore(path: "\(dataDir)/ame.sqlite"), limits: limits,
                 tenantLimits: tenantLimits, keys: keys, pageTokens: pageTokens, cache: cache,
                 introspection: Settings.flag("AME_INTROSPECTION", in: loadedSettings),
-                uploadSigner: uploads, persistedOperations: persisted)
+                uploadSigner: uploads, persistedOperations: persisted, metrics: metrics)
             if policy != .leave { try await Self.refusingMismatchedTables { try await engine.createTables() } }
             return engine
         case "dynamodb":
             let configuration = try DynamoDBConfiguration.fromEnvironment(loadedSettings)
-            let backend = DynamoDBStore(configuration: configuration, tables: registry.tableDefinitions)
+            let backend = DynamoDBStore(
+                configuration: configuration, tables: registry.tableDefinitions, metrics: metrics)
             let engine = try GraphQLEngine(
                 registry: registry, store: backend, limits: limits, tenantLimits: tenantLimits, keys: keys,
                 pageTokens: pageTokens, cache: cache,
                 introspection: Settings.flag("AME_INTROSPECTION", in: loadedSettings),
-                uploadSigner: uploads, persistedOperations: persisted)
+                uploadSigner: uploads, persistedOperations: persisted, metrics: metrics)
             switch policy {
             case .create:
                 try await Self.refusingMismatchedTables { try await engine.createTables() }

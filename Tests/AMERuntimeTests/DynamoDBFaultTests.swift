@@ -74,7 +74,7 @@ import Testing
                 ("unprocessed", "BatchWriteItem"), ("throttle", "BatchWriteItem"), ("unprocessed", "BatchWriteItem"),
                 ("drop", "BatchWriteItem"),
             ])
-        let session = StoreSession(store: engine.store)
+        let session = StoreSession(store: engine.store, metrics: engine.metrics)
         let requests = (0..<60).map { number in
             BatchWriteRequest.put(
                 table: table,

@@ -1,8 +1,10 @@
 import AMEGenerated
 import AMERuntime
-import AMEServer
 import Foundation
+import HTTPTypes
 import Testing
+
+@testable import AMEServer
 
 /// The Lambda host in process, over the embedded store: how each event's parts (stage, query,
 /// headers, body encoding) reach the server's router, and how its answer comes back.
@@ -111,5 +113,15 @@ import Testing
         }
         #expect(error.type == "AME.InvalidEvent")
         #expect(error.message.contains("endpoint_id"))
+    }
+
+    /// The router's answer is passed on as it is, without being parsed again; only an unexpected
+    /// failure (the empty 500 `ame serve` would send) becomes a GraphQL error.
+    @Test func aDirectInvocationIsAnsweredWithTheRoutersBodyAndAFailureWithInternal() throws {
+        let body = Array(#"{"data":{"ping":"pong"},"extensions":{"cost":{"storeCalls":0}}}"#.utf8)
+        #expect(DirectInvocation.payload(CollectedResponse(status: .ok, headers: [:], body: body)) == body)
+        let failure = try JSONValue.parse(bytes: DirectInvocation.payload(.unexpectedFailure))
+        #expect(failure["errors"]?.arrayValue.first?["extensions"]?["code"] == "INTERNAL")
+        #expect(failure["data"] == nil)
     }
 }

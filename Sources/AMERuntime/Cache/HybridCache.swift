@@ -49,6 +49,8 @@ public final class HybridCache: Sendable {
     /// The table whose `A#…` items (active `data`) are cached.
     let attributeTable: String
     let redis: RedisClient?
+    /// Where its hits, misses, evictions, Redis errors and circuit go.
+    public let metrics: RuntimeMetrics
     private let state: Mutex<State>
     private let counters = Mutex(Statistics())
     private let subscriber = Mutex<Task<Void, Never>?>(nil)
@@ -82,8 +84,10 @@ public final class HybridCache: Sendable {
         var openUntil: ContinuousClock.Instant?
     }
 
-    public init(configuration: CacheConfiguration, registry: SchemaRegistry) {
+    public init(configuration: CacheConfiguration, registry: SchemaRegistry, metrics: RuntimeMetrics = RuntimeMetrics())
+    {
         self.configuration = configuration
+        self.metrics = metrics
         schemaVersion = registry.schemaVersion
         var sortAttributes: [String: String] = [:]
         for entity in registry.entities { sortAttributes[registry.physicalTable(entity.table)] = entity.keyAttribute }
@@ -207,7 +211,7 @@ public final class HybridCache: Sendable {
             $0.memoryHits += memoryHits
             $0.memoryMisses += memoryActive ? missing.count : 0
         }
-        Self.countRequests(layer: "memory", hits: memoryHits, misses: memoryActive ? missing.count : 0)
+        metrics.memoryRequests.count(hits: memoryHits, misses: memoryActive ? missing.count : 0)
 
         var fromRedis: [TableKey: Item?] = [:]
         if let redis, let epoch, !missing.isEmpty, allowRedis() {
@@ -230,7 +234,7 @@ public final class HybridCache: Sendable {
                 $0.redisHits += hits
                 $0.redisMisses += missing.count - hits
             }
-            Self.countRequests(layer: "redis", hits: hits, misses: missing.count - hits)
+            metrics.redisRequests.count(hits: hits, misses: missing.count - hits)
         }
         var stored: [TableKey] = []
         for key in missing {
@@ -257,7 +261,7 @@ public final class HybridCache: Sendable {
             }
             if evicted > 0 {
                 counters.withLock { $0.evictions += evicted }
-                RuntimeMetrics.cacheEvictions().increment(by: evicted)
+                metrics.countEvictions(evicted)
             }
         }
         if let redis, let epoch, !stored.isEmpty, allowRedis() {
@@ -373,7 +377,7 @@ public final class HybridCache: Sendable {
             return state.openUntil != nil
         }
         if wasOpen {
-            RuntimeMetrics.redisCircuitOpen().record(0)
+            metrics.recordRedisCircuit(open: false)
             Self.logger.notice("redis circuit closed")
         }
     }
@@ -388,7 +392,7 @@ public final class HybridCache: Sendable {
         }
         if opened {
             // Alerts watch this gauge (and, on Lambda, the log line).
-            RuntimeMetrics.redisCircuitOpen().record(1)
+            metrics.recordRedisCircuit(open: true)
             Self.logger.warning("redis circuit opened", metadata: ["failures": "\(configuration.breakerThreshold)"])
         }
     }
@@ -397,12 +401,7 @@ public final class HybridCache: Sendable {
 
     private func countRedisError() {
         counters.withLock { $0.redisErrors += 1 }
-        RuntimeMetrics.redisErrors().increment()
-    }
-
-    private static func countRequests(layer: String, hits: Int, misses: Int) {
-        if hits > 0 { RuntimeMetrics.cacheRequests(layer: layer, hit: true).increment(by: hits) }
-        if misses > 0 { RuntimeMetrics.cacheRequests(layer: layer, hit: false).increment(by: misses) }
+        metrics.countRedisError()
     }
 
     // MARK: Encoding

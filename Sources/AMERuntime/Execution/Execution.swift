@@ -59,7 +59,7 @@ final class Execution {
 
     func report(_ error: Error, path: [JSONValue], field: CollectedField?) {
         let ameError = AMEError.answering(error)
-        RuntimeMetrics.fieldErrors(ameError.code).increment()
+        engine.metrics.countFieldError(code: ameError.code)
         errors.append(
             GraphQLErrorPayload(
                 ameError, path: path, locations: field?.location.map { [$0] } ?? [],

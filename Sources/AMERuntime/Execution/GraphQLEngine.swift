@@ -50,27 +50,39 @@ public struct ExecutionCost: Sendable, Equatable {
 
 /// The result of one request.
 public struct GraphQLResponse: Sendable {
+    /// What became of a request, decided where it is known: its HTTP status follows from it.
+    public enum Outcome: Sendable, Equatable {
+        /// The operation ran: `data` is in the body (`null` when a non-null root field failed).
+        case executed
+        /// The request failed before execution (a persisted operation, parsing, validation,
+        /// limits): nothing was read, and the body has no `data`.
+        case requestError
+        /// A mutation where only queries are allowed (GraphQL over HTTP `GET`): nothing ran.
+        case mutationRefused
+    }
+
     /// The executed result, written straight into ``body``; `nil` when the request failed before
     /// execution (parse, validation, limits), or when a non-null root field failed.
     let tree: ResultObject?
-    /// Whether execution began: `data` is then present in the body, `null` when ``tree`` is `nil`.
-    var executed = false
+    public internal(set) var outcome: Outcome
     /// The data as a JSON value (built on each access: servers use ``body``).
     public var data: JSONValue? { tree?.json }
     public var errors: [GraphQLErrorPayload]
     public var cost: ExecutionCost
     /// Store calls by operation, for metrics and tests.
     public var storeCounters: StoreSession.Counters
-    /// The request was a mutation where only queries are allowed; nothing was executed.
-    public var mutationRefused = false
     /// The name of the operation executed, when it has one (for logs and metrics).
     public var operationName: String?
+
+    /// Whether the request failed before execution began (HTTP 400 in GraphQL over HTTP, or 405
+    /// for a refused mutation).
+    public var isRequestError: Bool { outcome != .executed }
 
     /// The GraphQL-over-HTTP response body as a JSON value.
     public var json: JSONValue {
         var object = JSONObject()
         if !errors.isEmpty { object["errors"] = .array(errors.map(\.json)) }
-        if let data { object["data"] = data } else if errors.isEmpty || executed { object["data"] = .null }
+        if let data { object["data"] = data } else if errors.isEmpty || outcome == .executed { object["data"] = .null }
         object["extensions"] = ["cost": cost.json]
         return .object(object)
     }
@@ -91,7 +103,7 @@ public struct GraphQLResponse: Sendable {
             writer.writeRaw(":")
             writer.write(tree)
             writer.writeRaw(",")
-        } else if errors.isEmpty || executed {
+        } else if errors.isEmpty || outcome == .executed {
             writer.writeRaw("\"data\":null,")
         }
         writer.write(string: "extensions")
@@ -100,9 +112,6 @@ public struct GraphQLResponse: Sendable {
         writer.writeRaw("}")
         return writer.bytes
     }
-
-    /// Whether the request failed before execution began (HTTP 400 in GraphQL over HTTP).
-    public var isRequestError: Bool { !executed && tree == nil && !errors.isEmpty }
 }
 
 /// A tenant's own complexity and depth limits (`AME_TENANT_LIMITS`).
@@ -229,6 +238,9 @@ public final class GraphQLEngine: Sendable {
     public let introspectionEnabled: Bool
     /// Persisted operations: automatic (Apollo's protocol), an allow-list, or off.
     let persistedOperations: PersistedOperations
+    /// The metric handles of its store calls, field errors and cache, made once; the server's
+    /// request metrics use the same backend.
+    public let metrics: RuntimeMetrics
 
     /// Hits and misses of the parsed-document cache, and how many documents it holds.
     public var documentCacheStatistics: (hits: Int, misses: Int, count: Int) { documents.statistics }
@@ -243,9 +255,12 @@ public final class GraphQLEngine: Sendable {
         clock: @escaping @Sendable () -> Timestamp = Timestamp.now, keys: KeyGenerator = .random,
         pageTokens: PageTokenSigner = .random(), cache: HybridCache? = nil, introspection: Bool = true,
         uploadSigner: (any UploadURLSigning)? = nil,
-        persistedOperations: PersistedOperationsConfiguration = PersistedOperationsConfiguration()
+        persistedOperations: PersistedOperationsConfiguration = PersistedOperationsConfiguration(),
+        metrics: RuntimeMetrics? = nil
     ) throws {
         self.cache = cache
+        // One set of handles for the engine and its cache.
+        self.metrics = metrics ?? cache?.metrics ?? RuntimeMetrics()
         introspectionEnabled = introspection
         self.uploadSigner = uploadSigner
         self.pageTokens = pageTokens
@@ -297,18 +312,20 @@ public final class GraphQLEngine: Sendable {
             request.query = persisted.query
         } catch {
             return GraphQLResponse(
-                tree: nil, errors: [GraphQLErrorPayload(error)],
+                tree: nil, outcome: .requestError, errors: [GraphQLErrorPayload(error)],
                 cost: ExecutionCost(
                     complexity: 0, maxComplexity: limits(for: tenant).maxComplexity, storeCalls: 0, itemsRead: 0),
                 storeCounters: StoreSession.Counters())
         }
-        let session = StoreSession(store: store, cache: cache)
+        let session = StoreSession(store: store, cache: cache, metrics: metrics)
         let limits = limits(for: tenant)
         var complexity = 0
-        func response(data: ResultObject?, errors: [GraphQLErrorPayload]) -> GraphQLResponse {
+        func response(
+            data: ResultObject?, errors: [GraphQLErrorPayload], outcome: GraphQLResponse.Outcome = .requestError
+        ) -> GraphQLResponse {
             let counters = session.counters
             return GraphQLResponse(
-                tree: data, errors: errors,
+                tree: data, outcome: outcome, errors: errors,
                 cost: ExecutionCost(
                     complexity: complexity, maxComplexity: limits.maxComplexity, storeCalls: counters.storeCalls,
                     itemsRead: counters.itemsRead, cacheHits: counters.cacheHits, itemsScanned: counters.itemsScanned
@@ -335,10 +352,9 @@ public final class GraphQLEngine: Sendable {
             }
         }
         if !request.allowsMutations, Execution.selectsMutation(document, operationName: request.operationName) {
-            var refused = response(
-                data: nil, errors: [GraphQLErrorPayload(.badUserInput("mutations must be sent with POST", field: nil))])
-            refused.mutationRefused = true
-            return refused
+            return response(
+                data: nil, errors: [GraphQLErrorPayload(.badUserInput("mutations must be sent with POST", field: nil))],
+                outcome: .mutationRefused)
         }
         // The limits are checked before validation, whose cost grows with the document's size:
         // a fragment bomb is refused without being expanded.
@@ -373,8 +389,7 @@ public final class GraphQLEngine: Sendable {
         let data = await withSpan("execute \(execution.operation.name?.value ?? "anonymous")") { _ in
             await execution.run()
         }
-        var result = response(data: data, errors: execution.errors)
-        result.executed = true
+        var result = response(data: data, errors: execution.errors, outcome: .executed)
         result.operationName = execution.operation.name?.value
         return result
     }

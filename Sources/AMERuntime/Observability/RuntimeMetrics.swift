@@ -1,59 +1,125 @@
 import Metrics
 
 /// The runtime's metrics, through swift-metrics (`GET /metrics` exports them): each name and its
-/// label values are spelled here once, and every series whose label values are known in advance
-/// exists at 0 from the start (``registerAtZero()``), so that dashboards and alerts see it before
-/// its first event.
-public enum RuntimeMetrics {
+/// label values are spelled here once.
+///
+/// Handles are made once per label set and reused: those whose label values are known in advance
+/// when the instance is made (so every such series exists at 0 from the start), the others on
+/// first use. Making a handle costs a backend lookup under its lock, with its label set built
+/// again, which a store call, a cache read or a request must not pay. An engine, its sessions and
+/// its cache share one instance (``GraphQLEngine/metrics``); the server's request metrics use its
+/// ``factory``.
+public final class RuntimeMetrics: Sendable {
     /// The store operations that `ame_store_requests_total` and `ame_store_throttles_total` count.
     public static let storeOperations = ["GetItem", "BatchGetItem", "Query", "TransactWriteItems", "BatchWriteItem"]
     /// The error codes of `ame_field_errors_total` exported from the start: the one the alerts
     /// watch (`STORE_UNAVAILABLE`) and the runtime's own failures (`INTERNAL`).
     static let errorCodesAtZero = ["STORE_UNAVAILABLE", "INTERNAL"]
 
-    static func storeRequests(_ operation: String) -> Counter {
-        Counter(label: "ame_store_requests_total", dimensions: [("operation", operation)])
+    /// The backend every handle is made with.
+    public let factory: any MetricsFactory
+
+    /// The handles of one store operation.
+    struct StoreOperation: Sendable {
+        let requests: Counter
+        let duration: Metrics.Timer
+        let throttles: Counter
+
+        init(_ operation: String, factory: any MetricsFactory) {
+            requests = Counter(
+                label: "ame_store_requests_total", dimensions: [("operation", operation)], factory: factory)
+            duration = Metrics.Timer(
+                label: "ame_store_request_duration_seconds", dimensions: [("operation", operation)], factory: factory)
+            throttles = Counter(
+                label: "ame_store_throttles_total", dimensions: [("operation", operation)], factory: factory)
+        }
     }
 
-    static func storeRequestDuration(_ operation: String) -> Metrics.Timer {
-        Metrics.Timer(label: "ame_store_request_duration_seconds", dimensions: [("operation", operation)])
+    /// `ame_cache_requests_total` of one layer.
+    struct CacheLayer: Sendable {
+        let hits: Counter
+        let misses: Counter
+
+        init(_ layer: String, factory: any MetricsFactory) {
+            func counter(_ result: String) -> Counter {
+                Counter(
+                    label: "ame_cache_requests_total", dimensions: [("layer", layer), ("result", result)],
+                    factory: factory)
+            }
+            hits = counter("hit")
+            misses = counter("miss")
+        }
+
+        func count(hits: Int, misses: Int) {
+            if hits > 0 { self.hits.increment(by: hits) }
+            if misses > 0 { self.misses.increment(by: misses) }
+        }
     }
 
-    static func storeThrottles(_ operation: String) -> Counter {
-        Counter(label: "ame_store_throttles_total", dimensions: [("operation", operation)])
+    private let storeOperations: [String: StoreOperation]
+    /// Operations outside ``storeOperations`` (a throttled `CreateTable`): a fixed set of DynamoDB's.
+    private let otherStoreOperations: MetricHandles<String, StoreOperation>
+    /// By error code: codes are a fixed set, so the label is bounded.
+    private let fieldErrors: MetricHandles<String, Counter>
+    /// The keys each layer of the cache answered and missed.
+    let memoryRequests: CacheLayer
+    let redisRequests: CacheLayer
+    private let cacheEvictions: Counter
+    private let redisErrors: Counter
+    private let redisCircuitOpen: Gauge
+
+    public init(factory: any MetricsFactory = MetricsSystem.factory) {
+        self.factory = factory
+        storeOperations = Dictionary(
+            uniqueKeysWithValues: Self.storeOperations.map { ($0, StoreOperation($0, factory: factory)) })
+        otherStoreOperations = MetricHandles { StoreOperation($0, factory: factory) }
+        fieldErrors = MetricHandles(preparing: Self.errorCodesAtZero) {
+            Counter(label: "ame_field_errors_total", dimensions: [("code", $0)], factory: factory)
+        }
+        memoryRequests = CacheLayer("memory", factory: factory)
+        redisRequests = CacheLayer("redis", factory: factory)
+        cacheEvictions = Counter(
+            label: "ame_cache_evictions_total", dimensions: [("layer", "memory")], factory: factory)
+        redisErrors = Counter(label: "ame_cache_redis_errors_total", factory: factory)
+        redisCircuitOpen = Gauge(label: "ame_cache_redis_circuit_open", factory: factory)
     }
 
-    /// Errors reported at a field; codes are a fixed set, so the label is bounded.
-    static func fieldErrors(_ code: String) -> Counter {
-        Counter(label: "ame_field_errors_total", dimensions: [("code", code)])
-    }
-
-    static func cacheRequests(layer: String, hit: Bool) -> Counter {
-        Counter(label: "ame_cache_requests_total", dimensions: [("layer", layer), ("result", hit ? "hit" : "miss")])
-    }
-
-    static func cacheEvictions() -> Counter {
-        Counter(label: "ame_cache_evictions_total", dimensions: [("layer", "memory")])
-    }
-
-    static func redisErrors() -> Counter { Counter(label: "ame_cache_redis_errors_total") }
-
-    static func redisCircuitOpen() -> Gauge { Gauge(label: "ame_cache_redis_circuit_open") }
-
-    /// Creates the runtime's series at 0. Call once, after `MetricsSystem.bootstrap`.
+    /// Creates the runtime's series at 0 with the bootstrapped backend. Call once, after
+    /// `MetricsSystem.bootstrap`.
     public static func registerAtZero() {
-        for operation in storeOperations {
-            _ = storeRequests(operation)
-            _ = storeRequestDuration(operation)
-            _ = storeThrottles(operation)
-        }
-        for code in errorCodesAtZero { _ = fieldErrors(code) }
-        for layer in ["memory", "redis"] {
-            _ = cacheRequests(layer: layer, hit: true)
-            _ = cacheRequests(layer: layer, hit: false)
-        }
-        _ = cacheEvictions()
-        _ = redisErrors()
-        redisCircuitOpen().record(0)
+        RuntimeMetrics().recordRedisCircuit(open: false)
+    }
+
+    private func storeOperation(_ operation: String) -> StoreOperation {
+        storeOperations[operation] ?? otherStoreOperations[operation]
+    }
+
+    /// One store request (failed ones too) and how long it took.
+    func recordStoreRequest(_ operation: String, duration: Duration) {
+        let handles = storeOperation(operation)
+        handles.requests.increment()
+        handles.duration.record(duration: duration)
+    }
+
+    /// One throttled attempt of a store request.
+    func countThrottle(_ operation: String) {
+        storeOperation(operation).throttles.increment()
+    }
+
+    /// An error reported at a field.
+    func countFieldError(code: String) {
+        fieldErrors[code].increment()
+    }
+
+    func countEvictions(_ count: Int) {
+        cacheEvictions.increment(by: count)
+    }
+
+    func countRedisError() {
+        redisErrors.increment()
+    }
+
+    func recordRedisCircuit(open: Bool) {
+        redisCircuitOpen.record(open ? 1 : 0)
     }
 }

@@ -1,4 +1,3 @@
-import Metrics
 import Synchronization
 import Tracing
 
@@ -10,6 +9,8 @@ public final class StoreSession: Sendable {
     public let store: any Store
     /// The entity cache, when enabled: entity reads go through it, writes invalidate it.
     public let cache: HybridCache?
+    /// The engine's metric handles, which every call records to.
+    public let metrics: RuntimeMetrics
     private let state = Mutex(Counters())
 
     public struct Counters: Sendable, Equatable {
@@ -25,9 +26,10 @@ public final class StoreSession: Sendable {
         public var itemsScanned = 0
     }
 
-    public init(store: any Store, cache: HybridCache? = nil) {
+    public init(store: any Store, cache: HybridCache? = nil, metrics: RuntimeMetrics) {
         self.store = store
         self.cache = cache
+        self.metrics = metrics
     }
 
     /// Reads keys through the cache when there is one (the executor's reads); else as
@@ -60,7 +62,7 @@ public final class StoreSession: Sendable {
         let start = ContinuousClock.now
         var returned = 0
         defer {
-            StoreMetrics.record(operation, duration: ContinuousClock.now - start)
+            metrics.recordStoreRequest(operation, duration: ContinuousClock.now - start)
             state.withLock {
                 $0.storeCalls += 1
                 $0.itemsRead += returned
@@ -176,13 +178,5 @@ public final class StoreSession: Sendable {
         // Invalidated before the write is acknowledged: a read after the acknowledgement, in
         // any process, sees the new value.
         await cache?.invalidate(cache?.keys(of: actions) ?? [])
-    }
-}
-
-/// Process-wide store metrics by operation, through swift-metrics (exported by the server).
-enum StoreMetrics {
-    static func record(_ operation: String, duration: Duration) {
-        RuntimeMetrics.storeRequests(operation).increment()
-        RuntimeMetrics.storeRequestDuration(operation).record(duration: duration)
     }
 }

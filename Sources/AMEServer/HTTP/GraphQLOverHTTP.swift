@@ -61,9 +61,11 @@ enum GraphQLOverHTTP {
     /// operation, variables, limits) is a 400; with `application/json` it is a 200, since the
     /// client cannot trust a non-2xx answer to come from the server.
     static func status(of response: GraphQLResponse, as mediaType: MediaType) -> HTTPResponse.Status {
-        if response.mutationRefused { return .methodNotAllowed }
-        guard response.isRequestError else { return .ok }
-        return mediaType == .json ? .ok : .badRequest
+        switch response.outcome {
+        case .executed: .ok
+        case .mutationRefused: .methodNotAllowed
+        case .requestError: mediaType == .json ? .ok : .badRequest
+        }
     }
 
     /// A failure to read the HTTP request itself: its status and the error the body shows.

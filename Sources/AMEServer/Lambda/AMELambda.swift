@@ -201,13 +201,11 @@ public enum AMELambda {
             head.headerFields[.contentLength] = String(request.body.count)
             let hummingbirdRequest = Request(
                 head: head, body: RequestBody(buffer: ByteBuffer(bytes: request.body)))
-            let response: Response
             do {
-                response = try await responder.respond(to: hummingbirdRequest, context: context)
+                return await collect(try await responder.respond(to: hummingbirdRequest, context: context))
             } catch {
-                response = Response(status: .internalServerError, body: .init())
+                return .unexpectedFailure
             }
-            return await collect(response)
         }
 
         /// The server's answer for `error`, as `ame serve` renders it.
@@ -229,7 +227,7 @@ public enum AMELambda {
             do {
                 try await response.body.write(BodyWriter(sink: sink))
             } catch {
-                return CollectedResponse(status: .internalServerError, headers: [.server: "ame"], body: [])
+                return .unexpectedFailure
             }
             return CollectedResponse(status: response.status, headers: headers, body: sink.bytes.withLock { $0 })
         }

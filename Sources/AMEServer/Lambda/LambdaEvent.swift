@@ -245,7 +245,7 @@ struct DirectInvocation {
 
     /// A direct invocation is answered with the GraphQL response itself.
     static func payload(_ response: CollectedResponse) -> [UInt8] {
-        if (try? JSONValue.parse(bytes: response.body)) != nil { return response.body }
+        if response.isRouterAnswer { return response.body }
         // Only an unexpected failure has no GraphQL body (the server answers it with an empty 500).
         return Array(JSONValue.object(["errors": [GraphQLErrorPayload(.internalError).json]]).jsonText.utf8)
     }
@@ -256,4 +256,11 @@ struct CollectedResponse: Sendable {
     var status: HTTPResponse.Status
     var headers: HTTPFields
     var body: [UInt8]
+    /// Whether the router answered: every answer to a POST of `/graphql` is a GraphQL response body, so a
+    /// direct invocation passes it on as it is (it is never parsed again to find out).
+    var isRouterAnswer = true
+
+    /// What `ame serve` answers when the router throws, or its body cannot be read: an empty 500.
+    static let unexpectedFailure = CollectedResponse(
+        status: .internalServerError, headers: [.server: "ame"], body: [], isRouterAnswer: false)
 }

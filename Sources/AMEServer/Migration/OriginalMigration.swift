@@ -67,7 +67,7 @@ public final class OriginalMigration: Sendable {
         self.options = options
         self.log = log
         layout = OriginalLayout(prefix: sourcePrefix, registry: target.registry)
-        session = StoreSession(store: target.store, cache: target.cache)
+        session = StoreSession(store: target.store, cache: target.cache, metrics: target.metrics)
         tables = Dictionary(uniqueKeysWithValues: target.registry.tableDefinitions.map { ($0.name, $0) })
         entitiesByTable = Dictionary(
             uniqueKeysWithValues: target.registry.entities.map { (target.registry.physicalTable($0.table), $0) })

@@ -100,10 +100,12 @@ final class DynamoDBClient: Sendable {
     let httpClient: HTTPClient
     let signer: SigV4Signer
     let host: String
+    let metrics: RuntimeMetrics
 
-    init(configuration: DynamoDBConfiguration, httpClient: HTTPClient) {
+    init(configuration: DynamoDBConfiguration, httpClient: HTTPClient, metrics: RuntimeMetrics) {
         self.configuration = configuration
         self.httpClient = httpClient
+        self.metrics = metrics
         signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region)
         let url = configuration.endpoint
         let defaultPort = url.scheme == "https" ? 443 : 80
@@ -124,7 +126,7 @@ final class DynamoDBClient: Sendable {
                 throw error
             } catch {
                 if let error = error as? DynamoDBServiceError, error.isThrottling {
-                    Self.countThrottle(operation)
+                    countThrottle(operation)
                 }
                 // Throttling, 5xx and transport errors are retried with backoff until the deadline.
                 let pause = configuration.retry.delay(attempt: attempt)
@@ -140,9 +142,9 @@ final class DynamoDBClient: Sendable {
     static let logger = Logger(label: "ame.store")
 
     /// `ame_store_throttles_total` and one log line (which CloudWatch's metric filter counts).
-    static func countThrottle(_ operation: String) {
-        RuntimeMetrics.storeThrottles(operation).increment()
-        logger.warning("store request throttled", metadata: ["operation": .string(operation)])
+    func countThrottle(_ operation: String) {
+        metrics.countThrottle(operation)
+        Self.logger.warning("store request throttled", metadata: ["operation": .string(operation)])
     }
 
     private func sendOnce(_ operation: String, _ payload: JSONValue) async throws -> JSONValue {

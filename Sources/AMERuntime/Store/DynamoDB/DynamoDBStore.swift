@@ -11,8 +11,12 @@ public final class DynamoDBStore: Store {
 
     /// - Parameter tables: the definitions of the tables this store will be asked about (the
     ///   schema's); `createTable` adds to them.
-    public init(configuration: DynamoDBConfiguration, tables: [TableDefinition], httpClient: HTTPClient = .shared) {
-        client = DynamoDBClient(configuration: configuration, httpClient: httpClient)
+    /// - Parameter metrics: where throttled attempts are counted (the engine's, in a server).
+    public init(
+        configuration: DynamoDBConfiguration, tables: [TableDefinition], httpClient: HTTPClient = .shared,
+        metrics: RuntimeMetrics = RuntimeMetrics()
+    ) {
+        client = DynamoDBClient(configuration: configuration, httpClient: httpClient, metrics: metrics)
         self.tables = Mutex(Dictionary(tables.map { ($0.name, $0) }, uniquingKeysWith: { $1 }))
     }
 
