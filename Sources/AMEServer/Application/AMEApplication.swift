@@ -1,5 +1,6 @@
 import AMERuntime
 import Foundation
+import Hummingbird
 import Logging
 import Prometheus
 
@@ -104,6 +105,14 @@ public struct AMEApplication: Sendable {
             engine: engine, host: configuration.host, port: configuration.port, tenants: tenants, banner: banner,
             limits: configuration.serverLimits, metrics: metrics, cors: configuration.cors,
             shutdownTimeout: configuration.shutdownTimeout)
+    }
+
+    /// The router `serve` runs: every route, with the configuration's limits and CORS policy (for
+    /// a host's own server, or for tests with `HummingbirdTesting`).
+    public func router() -> Router<BasicRequestContext> {
+        AMEHTTPServer.router(
+            engine: engine, tenants: tenants, limits: configuration.serverLimits, metrics: metrics,
+            cors: configuration.cors)
     }
 
     /// What a purpose requires of the configuration, checked before the store is opened.
