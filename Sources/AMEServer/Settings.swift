@@ -51,7 +51,8 @@ public enum Settings {
         Setting("AME_PORT", "8080", "Port to bind (0: a free one).", check: integer(0...65535)),
         Setting("AME_DATA_DIR", ".ame", "Folder of the embedded store."),
         Setting("AME_STORE", "embedded", "embedded or dynamodb.", check: oneOf(["embedded", "dynamodb"])),
-        Setting("AME_TABLE_PREFIX", "ame-", "Prefix of the physical table names."),
+        Setting(
+            "AME_TABLE_PREFIX", nil, "Prefix of the physical table names (unset: the schema's table_prefix, ame-)."),
         Setting("AWS_REGION", "us-east-1", "DynamoDB region."),
         Setting("AWS_ACCESS_KEY_ID", nil, "DynamoDB credentials."),
         Setting("AWS_SECRET_ACCESS_KEY", nil, secret: true, "DynamoDB credentials."),

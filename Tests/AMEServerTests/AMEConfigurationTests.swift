@@ -87,6 +87,7 @@ import Testing
         let defaults = try AMEConfiguration(settings: [:]).validated()
         #expect(defaults.store == .embedded && defaults.dataDirectory == ".ame" && defaults.port == 8080)
         #expect(defaults.cache == nil && defaults.uploads == nil && defaults.dynamoDB == nil && defaults.cors == nil)
+        #expect(defaults.tablePrefix == nil, "unset: the schema's own table_prefix")
         #expect(!defaults.requiresCredentials)
     }
 
@@ -137,10 +138,12 @@ import Testing
             #expect(error.description.contains("DynamoDB only"))
         }
         #expect(!FileManager.default.fileExists(atPath: data))
-        // The same settings administer the embedded store (the development tenancy is for loopback only).
+        // The same settings administer the embedded store (the development tenancy is for loopback
+        // only); without AME_TABLE_PREFIX a host's registry keeps its schema's prefix.
         let application = try await AMEApplication.build(
-            registry: AMESchemaRegistry.registry, configuration: open, purpose: .administer)
+            registry: AMESchemaRegistry.registry.withTablePrefix("host-"), configuration: open, purpose: .administer)
         #expect(application.engine.store is SQLiteStore)
+        #expect(application.engine.registry.tableDefinitions.allSatisfy { $0.name.hasPrefix("host-") })
         #expect(FileManager.default.fileExists(atPath: "\(data)/ame.sqlite"))
         await application.engine.store.close()
     }

@@ -42,7 +42,7 @@ public struct AMEApplication: Sendable {
     /// Where the metrics are collected (served at `GET /metrics`); `nil` when not bootstrapped.
     public let metrics: PrometheusCollectorRegistry?
 
-    /// Assembles the application. The registry gets the configuration's table prefix; the cache,
+    /// Assembles the application. The registry gets the configuration's table prefix, if set; the cache,
     /// when configured, is started. Throws ``AMEStartError`` for invalid settings and for what the
     /// purpose or the store refuses (no authentication, missing or mismatched tables).
     public static func build(
@@ -53,7 +53,7 @@ public struct AMEApplication: Sendable {
         let configuration = try configuration.validated()
         try check(configuration, for: purpose)
         let tenants = await TenantResolver(apiKeys: configuration.apiKeys, jwtSecret: configuration.jwtSecret)
-        let registry = registry.withTablePrefix(configuration.tablePrefix)
+        let registry = configuration.tablePrefix.map(registry.withTablePrefix) ?? registry
         // Instances behind one address must share the secret, or a token from one is refused by another.
         let pageTokens = configuration.tokenSecret.map(PageTokenSigner.init(secret:)) ?? .random()
         // Every process that writes invalidates the cache, so seeding a served store is safe too.

@@ -30,8 +30,8 @@ public struct AMEConfiguration: Sendable {
     public var dataDirectory = ".ame"
     /// DynamoDB's endpoint, region and credentials (`AWS_*`); `nil` without credentials.
     public var dynamoDB: DynamoDBConfiguration?
-    /// Prefix of the physical table names (`AME_TABLE_PREFIX`).
-    public var tablePrefix = "ame-"
+    /// Prefix of the physical table names (`AME_TABLE_PREFIX`); `nil`: the schema's `table_prefix`.
+    public var tablePrefix: String?
     public var queryLimits = QueryLimits()
     public var serverLimits = ServerLimits()
     /// Per-tenant complexity and depth limits (`AME_TENANT_LIMITS`).
@@ -87,7 +87,7 @@ public struct AMEConfiguration: Sendable {
 
         store = value("AME_STORE").flatMap { StoreKind(rawValue: $0.lowercased()) } ?? .embedded
         dataDirectory = value("AME_DATA_DIR") ?? dataDirectory
-        tablePrefix = value("AME_TABLE_PREFIX") ?? tablePrefix
+        tablePrefix = value("AME_TABLE_PREFIX")
         host = value("AME_HOST") ?? host
         port = Settings.integer("AME_PORT", in: valid)
         queryLimits = QueryLimits(settings: valid)
