@@ -2,7 +2,9 @@
 # Builds the Examples/Library package (a separate package that depends on AME by path and applies
 # its plugin to its own schema), serves it on a free loopback port and checks a few queries; then
 # serves it again with AME_API_KEYS_FILE (the settings `ame serve` reads) and checks that a request
-# without the key is refused and one with it is answered.
+# without the key is refused and one with it is answered; and, where moto_server is installed
+# (required with AME_REQUIRE_INTEGRATION=1), serves it with AME_STORE=dynamodb and reads what it
+# wrote back with boto3 from its own `library-` tables.
 #
 # Usage: scripts/example-check.sh [SCRATCH_PATH]
 set -euo pipefail
@@ -13,6 +15,7 @@ package="$root/Examples/Library"
 scratch=${1:-$package/.build}
 work=$(mktemp -d "${TMPDIR:-/tmp}/ame-example.XXXXXX")
 server_pid=""
+moto_pid=""
 stop_server() {
   if [ -n "$server_pid" ]; then
     kill "$server_pid" 2>/dev/null || true
@@ -22,6 +25,7 @@ stop_server() {
 }
 cleanup() {
   stop_server
+  if [ -n "$moto_pid" ]; then kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -72,6 +76,17 @@ print("example-check: PASS: the Library example builds on AME from its own packa
 PY
 stop_server
 
+# Invalid settings stop it before it listens, every one of them named.
+status=0
+(cd "$work" && exec env AME_PORT=0 AME_DATA_DIR="$work/refused" AME_API_KEYS_FILE="$work/absent" AME_MAX_DEPTH=0 "$bin") \
+  > "$work/refused.log" 2>&1 || status=$?
+if [ "$status" != 78 ] || ! grep -q 'AME_API_KEYS_FILE' "$work/refused.log" || ! grep -q 'AME_MAX_DEPTH' "$work/refused.log" \
+  || grep -q 'serving GraphQL' "$work/refused.log"; then
+  echo "example-check: FAIL: invalid settings did not stop the example with both named (status $status)"
+  cat "$work/refused.log"; exit 1
+fi
+echo "example-check: PASS: invalid settings stop the example with every problem named"
+
 # The same host with an API keys file: the line `ame keys add` writes is `<sha256 of the key> <endpoint> [part]`.
 key="ame_example_$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 printf '%s library\n' "$(printf '%s' "$key" | sha256sum | cut -d' ' -f1)" > "$work/keys"
@@ -106,4 +121,40 @@ assert status == 200 and "errors" not in result, (status, result)
 status, result = post("{ authorList(limit: 10) { authorList { name } } }", {"Authorization": "Bearer " + key})
 assert status == 200 and result["data"]["authorList"]["authorList"] == [{"name": "Octavia E. Butler"}], result
 print("example-check: PASS: with AME_API_KEYS_FILE the example refuses a request without its key and answers one with it")
+PY
+stop_server
+
+if ! command -v moto_server > /dev/null; then
+  [ "${AME_REQUIRE_INTEGRATION:-}" = 1 ] && { echo "example-check: FAIL: moto_server is not installed"; exit 1; }
+  echo "example-check: SKIP: the example on DynamoDB (moto_server is not installed: pip install 'moto[server]')"
+  exit 0
+fi
+moto_port=$(free_port)
+moto_server -H 127.0.0.1 -p "$moto_port" > "$work/moto.log" 2>&1 &
+moto_pid=$!
+wait_for_port "$moto_port"
+(cd "$work" && exec env AME_HOST=127.0.0.1 AME_PORT=0 AME_STORE=dynamodb AWS_REGION=us-east-1 \
+  AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$moto_port" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "$bin") \
+  > "$work/dynamodb.log" 2>&1 &
+server_pid=$!
+url=$(served_url "$work/dynamodb.log")
+[ -n "$url" ] || { echo "example-check: FAIL: the server on DynamoDB did not start"; cat "$work/dynamodb.log"; exit 1; }
+
+python3 - "$url" "http://127.0.0.1:$moto_port" <<'PY'
+import json, sys, urllib.request
+import boto3
+
+url, endpoint = sys.argv[1], sys.argv[2]
+body = json.dumps({"query": 'mutation { insertUpdateAuthor(name: "N. K. Jemisin", updatedBy: "example") { author { authorUuid } } }'})
+request = urllib.request.Request(url, body.encode(), {"Content-Type": "application/json", "X-Endpoint-Id": "shelf"})
+with urllib.request.urlopen(request) as response:
+    result = json.load(response)
+assert "errors" not in result, result
+uuid = result["data"]["insertUpdateAuthor"]["author"]["authorUuid"]
+dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+items = dynamodb.scan(TableName="library-authors")["Items"]
+assert [(i["tenant"]["S"], i["name"]["S"]) for i in items] == [("shelf#default", "N. K. Jemisin")], items
+assert uuid in json.dumps(items), items
+print("example-check: PASS: with AME_STORE=dynamodb the example creates its library- tables and writes to them")
 PY

@@ -33,7 +33,7 @@ import Testing
             "AME_JWT_SECRET: is 5 bytes",
             "AME_LAMBDA_TRUSTED_CLAIMS: ",
             "the DynamoDB store needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
-            "AME_API_KEYS_FILE: ",
+            "AME_API_KEYS_FILE \(folder.appending(path: "absent").path) cannot be read: ",
             "AME_PERSISTED_QUERIES=allow-list needs AME_PERSISTED_QUERIES_FILE",
             "AME_UPLOAD_BUCKET needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
             "AME_CORS_ORIGINS=* cannot be combined with AME_CORS_ALLOW_CREDENTIALS=true",
@@ -48,6 +48,13 @@ import Testing
         #expect(
             AMEStartError.invalidSettings(problems).description
                 == "invalid settings:\n  " + problems.joined(separator: "\n  "))
+        // A keys file that is read but holds a bad line is named with the line and the fix.
+        let keys = folder.appending(path: "keys")
+        try "not-a-hash acme\n".write(to: keys, atomically: true, encoding: .utf8)
+        let badLine = AMEConfiguration(settings: ["AME_API_KEYS_FILE": keys.path]).problems
+        #expect(badLine.count == 1)
+        #expect(badLine.first?.hasPrefix("AME_API_KEYS_FILE: \(keys.path):1: the first field is not a SHA-256") == true)
+        #expect(badLine.first?.contains("ame keys add") == true)
     }
 
     @Test func validSettingsBecomeTypedValues() throws {

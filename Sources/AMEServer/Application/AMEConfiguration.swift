@@ -126,8 +126,12 @@ public struct AMEConfiguration: Sendable {
         if let path = value("AME_API_KEYS_FILE") {
             do {
                 apiKeys = try TenantResolver.readKeysFile(path)
-            } catch {
+            } catch let error as TenantResolver.KeysFileError {
                 problems.append("AME_API_KEYS_FILE: \(error)")
+            } catch {
+                problems.append(
+                    "AME_API_KEYS_FILE \(path) cannot be read: \(error.localizedDescription) (make it with `ame keys add --file`)"
+                )
             }
         }
         persistedOperations.maxEntries = Settings.integer("AME_PERSISTED_QUERIES_MAX", in: valid)
