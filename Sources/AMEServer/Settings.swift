@@ -259,9 +259,14 @@ public enum Settings {
 
     /// Every invalid value, each with what is wrong and how to fix it.
     public static func problems(_ values: [String: String]) -> [String] {
+        invalid(values).map { "\($0.name): \($0.problem)" }
+    }
+
+    /// The settings whose values fail their checks, with what is wrong and how to fix it.
+    static func invalid(_ values: [String: String]) -> [(name: String, problem: String)] {
         all.compactMap { setting in
             guard let value = values[setting.name], let problem = setting.check(value) else { return nil }
-            return "\(setting.name): \(problem)"
+            return (setting.name, problem)
         }
     }
 

@@ -75,10 +75,11 @@ public struct AMEConfiguration: Sendable {
     /// returns them; a setting missing here takes its default).
     public init(settings: [String: String]) {
         self.settings = settings
-        problems = Settings.problems(settings)
+        let checked = Settings.invalid(settings)
+        problems = checked.map { "\($0.name): \($0.problem)" }
         // A setting whose own check failed is reported once, by that check; the parsers below
         // only see settings that passed it.
-        let invalid = Set(problems.map { String($0.prefix { $0 != ":" }) })
+        let invalid = Set(checked.map(\.name))
         func value(_ name: String) -> String? {
             guard !invalid.contains(name) else { return nil }
             return settings[name].flatMap { $0.isEmpty ? nil : $0 }
