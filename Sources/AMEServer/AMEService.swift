@@ -7,7 +7,7 @@ import Prometheus
 import ServiceLifecycle
 
 /// Runs the HTTP server for an engine until the process is asked to stop (SIGTERM or SIGINT).
-/// Used by `ame serve` and by services built on AME in other packages.
+/// Used by ``AMEApplication/serve(banner:)``, which every host (`ame serve`, a package built on AME) runs.
 public enum AMEService {
     /// Serves `engine` on `host:port`. Without credentials configured (the development tenancy)
     /// it refuses non-loopback hosts. Prints `ame: serving GraphQL on http://HOST:PORT/graphql`

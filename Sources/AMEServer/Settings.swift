@@ -51,7 +51,8 @@ public enum Settings {
         Setting("AME_PORT", "8080", "Port to bind (0: a free one).", check: integer(0...65535)),
         Setting("AME_DATA_DIR", ".ame", "Folder of the embedded store."),
         Setting("AME_STORE", "embedded", "embedded or dynamodb.", check: oneOf(["embedded", "dynamodb"])),
-        Setting("AME_TABLE_PREFIX", "ame-", "Prefix of the physical table names."),
+        Setting(
+            "AME_TABLE_PREFIX", nil, "Prefix of the physical table names (unset: the schema's table_prefix, ame-)."),
         Setting("AWS_REGION", "us-east-1", "DynamoDB region."),
         Setting("AWS_ACCESS_KEY_ID", nil, "DynamoDB credentials."),
         Setting("AWS_SECRET_ACCESS_KEY", nil, secret: true, "DynamoDB credentials."),
@@ -262,9 +263,14 @@ public enum Settings {
 
     /// Every invalid value, each with what is wrong and how to fix it.
     public static func problems(_ values: [String: String]) -> [String] {
+        invalid(values).map { "\($0.name): \($0.problem)" }
+    }
+
+    /// The settings whose values fail their checks, with what is wrong and how to fix it.
+    static func invalid(_ values: [String: String]) -> [(name: String, problem: String)] {
         all.compactMap { setting in
             guard let value = values[setting.name], let problem = setting.check(value) else { return nil }
-            return "\(setting.name): \(problem)"
+            return (setting.name, problem)
         }
     }
 

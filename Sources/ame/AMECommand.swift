@@ -3,7 +3,6 @@ import AMERuntime
 import AMEServer
 import ArgumentParser
 import Foundation
-import Logging
 
 /// `ame`: serve the generated GraphQL API, seed sample data, manage tables, print the SDL.
 @main
@@ -17,18 +16,10 @@ struct AMECommand: AsyncParsableCommand {
         ]
     )
 
-    /// Loads the settings (environment over `.env` over defaults) before the command line is
-    /// parsed, since the flags' defaults come from them.
     static func main() async {
-        do {
-            loadedSettings = try await Settings.load()
-        } catch {
-            FileHandle.standardError.write(Data("ame: cannot read .env: \(error)\n".utf8))
-            Foundation.exit(1)
-        }
-        // Lambda runs a custom runtime's executable as `bootstrap`.
+        // Lambda runs a custom runtime's executable as `bootstrap`, with the Runtime API's address.
         let name = URL(fileURLWithPath: CommandLine.arguments.first ?? "").lastPathComponent
-        if name == "bootstrap", environment("AWS_LAMBDA_RUNTIME_API") != nil {
+        if name == "bootstrap", ProcessInfo.processInfo.environment["AWS_LAMBDA_RUNTIME_API"] != nil {
             await main(["lambda"])
         } else {
             await main(nil)
@@ -36,144 +27,61 @@ struct AMECommand: AsyncParsableCommand {
     }
 }
 
-/// The effective settings: the environment over `.env` over defaults (see `Settings`).
-nonisolated(unsafe) var loadedSettings: [String: String] = [:]
-
-/// Reads a setting (flags override it).
-func environment(_ name: String) -> String? {
-    loadedSettings[name].flatMap { $0.isEmpty ? nil : $0 }
-}
-
-/// Every invalid setting, each with how to fix it; `nil` when all are valid.
-func settingsProblems() -> String? {
-    let problems = Settings.problems(loadedSettings)
-    return problems.isEmpty ? nil : "invalid settings:\n  " + problems.joined(separator: "\n  ")
-}
-
-/// Stops with every invalid setting listed, each with how to fix it.
-func checkSettings() throws {
-    if let problems = settingsProblems() {
-        FileHandle.standardError.write(Data("ame: \(problems)\n".utf8))
-        throw ExitCode(78)  // EX_CONFIG
+/// The configuration of a command: the effective settings (environment over `.env` over
+/// defaults) with the command's flags over them.
+func commandConfiguration(_ flags: [String: String?]) async throws -> AMEConfiguration {
+    var settings: [String: String]
+    do {
+        settings = try await Settings.load()
+    } catch {
+        FileHandle.standardError.write(Data("ame: cannot read .env: \(error)\n".utf8))
+        throw ExitCode(1)
     }
+    for case (let name, let value?) in flags { settings[name] = value }
+    return AMEConfiguration(settings: settings)
 }
 
-/// The tenancy of `AME_API_KEYS_FILE` and `AME_JWT_SECRET` (the development tenancy without either).
-func configuredTenants() async throws -> TenantResolver {
-    var apiKeys: [String: Tenant] = [:]
-    if let path = environment("AME_API_KEYS_FILE") {
-        do {
-            apiKeys = try TenantResolver.readKeysFile(path)
-        } catch {
-            throw ValidationError("AME_API_KEYS_FILE: \(error)")
+/// Runs a command's start, rendering a refused start: invalid settings are listed on standard
+/// error with exit status 78 (EX_CONFIG), any other refusal is a usage error with its message.
+func reportingStart<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as AMEStartError {
+        switch error {
+        case .invalidSettings:
+            FileHandle.standardError.write(Data("ame: \(error)\n".utf8))
+            throw ExitCode(78)  // EX_CONFIG
+        case .refused(let message):
+            throw ValidationError(message)
         }
     }
-    return await TenantResolver(apiKeys: apiKeys, jwtSecret: environment("AME_JWT_SECRET"))
 }
 
 /// Options shared by every command that opens the store.
 struct StoreOptions: ParsableArguments {
-    @Option(help: "Folder of the embedded store (env AME_DATA_DIR).")
-    var dataDir: String = environment("AME_DATA_DIR") ?? ".ame"
+    @Option(help: "Folder of the embedded store (env AME_DATA_DIR, default .ame).")
+    var dataDir: String?
 
-    @Option(help: "embedded or dynamodb (env AME_STORE).")
-    var store: String = environment("AME_STORE") ?? "embedded"
+    @Option(help: "embedded or dynamodb (env AME_STORE, default embedded).")
+    var store: String?
 
-    /// What opening the store does about the schema's tables.
-    enum TablePolicy {
-        /// Create missing tables (idempotent).
-        case create
-        /// Refuse to continue if a table is missing (DynamoDB; the embedded store always creates).
-        case requireExisting
-        /// Leave them alone (`ame tables list|delete`).
-        case leave
-    }
-
-    /// Opens the configured store. The embedded store creates its tables itself; on DynamoDB they
-    /// are made by `ame tables create`.
-    func openEngine(tables policy: TablePolicy, keys: KeyGenerator = .random) async throws -> GraphQLEngine {
-        try checkSettings()
-        var registry = AMESchemaRegistry.registry
-        if let prefix = environment("AME_TABLE_PREFIX") { registry = registry.withTablePrefix(prefix) }
-        let limits = QueryLimits(settings: loadedSettings)
-        var tenantLimits: [String: TenantLimits] = [:]
-        if let text = environment("AME_TENANT_LIMITS") {
-            do {
-                tenantLimits = try TenantLimits.parse(text)
-            } catch {
-                throw ValidationError(error.message)
-            }
-        }
-        // Instances behind one address must share it, or a token from one is refused by another.
-        let pageTokens = environment("AME_TOKEN_SECRET").map(PageTokenSigner.init(secret:)) ?? .random()
-        // One set of metric handles for the cache, the store and the engine (after the process's
-        // metrics backend is bootstrapped).
-        let metrics = RuntimeMetrics()
-        // Every process that writes invalidates the cache, so seeding a served store is safe too.
-        let cache: HybridCache?
-        do {
-            cache = try CacheConfiguration.fromEnvironment(loadedSettings).map {
-                HybridCache(configuration: $0, registry: registry, metrics: metrics)
-            }
-        } catch {
-            throw ValidationError(error.description)
-        }
-        let persisted = try persistedOperationsConfiguration()
-        let uploads: S3UploadURLSigner?
-        do {
-            uploads = try S3UploadURLSigner.fromEnvironment(loadedSettings)
-        } catch {
-            throw ValidationError(error.description)
-        }
-        cache?.start()
-        switch store {
-        case "embedded":
-            try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
-            let engine = try GraphQLEngine(
-                registry: registry, store: try SQLiteStore(path: "\(dataDir)/ame.sqlite"), limits: limits,
-                tenantLimits: tenantLimits, keys: keys, pageTokens: pageTokens, cache: cache,
-                introspection: Settings.flag("AME_INTROSPECTION", in: loadedSettings),
-                uploadSigner: uploads, persistedOperations: persisted, metrics: metrics)
-            if policy != .leave { try await Self.refusingMismatchedTables { try await engine.createTables() } }
-            return engine
-        case "dynamodb":
-            let configuration = try DynamoDBConfiguration.fromEnvironment(loadedSettings)
-            let backend = DynamoDBStore(
-                configuration: configuration, tables: registry.tableDefinitions, metrics: metrics)
-            let engine = try GraphQLEngine(
-                registry: registry, store: backend, limits: limits, tenantLimits: tenantLimits, keys: keys,
-                pageTokens: pageTokens, cache: cache,
-                introspection: Settings.flag("AME_INTROSPECTION", in: loadedSettings),
-                uploadSigner: uploads, persistedOperations: persisted, metrics: metrics)
-            switch policy {
-            case .create:
-                try await Self.refusingMismatchedTables { try await engine.createTables() }
-            case .leave:
-                break
-            case .requireExisting:
-                try await Self.refusingMismatchedTables { try await engine.checkTables() }
-                let existing = Set(try await backend.listTables())
-                let missing = registry.tableDefinitions.map(\.name).filter { !existing.contains($0) }
-                guard missing.isEmpty else {
-                    throw ValidationError(
-                        "DynamoDB at \(configuration.endpoint) lacks the tables \(missing.joined(separator: ", ")): run `ame tables create --store dynamodb`"
-                    )
-                }
-            }
-            return engine
-        default:
+    /// The command's configuration, these options and `flags` over the settings.
+    func configuration(_ flags: [String: String?] = [:]) async throws -> AMEConfiguration {
+        if let store, AMEConfiguration.StoreKind(rawValue: store) == nil {
             throw ValidationError("unknown store `\(store)`: use `embedded` or `dynamodb`")
         }
+        return try await commandConfiguration(
+            flags.merging(["AME_DATA_DIR": dataDir, "AME_STORE": store]) { $1 })
     }
 
-    /// Runs a table check, turning a mismatch into the command's error (the message names every
-    /// table with its expected and found keys).
-    static func refusingMismatchedTables(_ body: () async throws -> Void) async throws {
-        do {
-            try await body()
-        } catch let error as StoreError {
-            if case .tableMismatch = error { throw ValidationError(error.description) }
-            throw error
+    /// The application of the configured store, for a command that opens it and exits.
+    func open(
+        tables policy: AMEApplication.TablePolicy, keys: KeyGenerator = .random
+    ) async throws -> AMEApplication {
+        let configuration = try await configuration()
+        return try await reportingStart {
+            try await AMEApplication.build(
+                registry: AMESchemaRegistry.registry, configuration: configuration, tables: policy, keys: keys)
         }
     }
 }
@@ -181,11 +89,11 @@ struct StoreOptions: ParsableArguments {
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve the GraphQL API over HTTP.")
 
-    @Option(help: "Address to bind (env AME_HOST).")
-    var host: String = environment("AME_HOST") ?? "127.0.0.1"
+    @Option(help: "Address to bind (env AME_HOST, default 127.0.0.1).")
+    var host: String?
 
-    @Option(help: "Port to bind (env AME_PORT).")
-    var port: Int = Settings.integer("AME_PORT", in: loadedSettings)
+    @Option(help: "Port to bind (env AME_PORT, default 8080).")
+    var port: Int?
 
     @Flag(help: "Print the effective settings (secrets hidden) and exit.")
     var printConfig = false
@@ -193,37 +101,15 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
+        let configuration = try await storeOptions.configuration(["AME_HOST": host, "AME_PORT": port.map(String.init)])
         if printConfig {
-            var effective = loadedSettings
-            effective["AME_HOST"] = host
-            effective["AME_PORT"] = String(port)
-            effective["AME_DATA_DIR"] = storeOptions.dataDir
-            effective["AME_STORE"] = storeOptions.store
-            print(Settings.printable(effective), terminator: "")
-            try checkSettings()
+            print(Settings.printable(configuration.settings), terminator: "")
+            _ = try await reportingStart { try configuration.validated() }
             return
         }
-        try checkSettings()
-        let tenants = try await configuredTenants()
-        guard tenants.requiresCredentials || TenantResolver.isLoopback(host) else {
-            throw ValidationError(
-                "refusing to serve on \(host) without authentication: bind to 127.0.0.1, or set AME_API_KEYS_FILE or AME_JWT_SECRET"
-            )
+        try await reportingStart {
+            try await AMEApplication.serve(registry: AMESchemaRegistry.registry, configuration: configuration)
         }
-        let cors: CORSPolicy?
-        do {
-            cors = try CORSPolicy(settings: loadedSettings)
-        } catch {
-            throw ValidationError(error.description)
-        }
-        let metrics = Observability.bootstrap(
-            level: Logger.Level(rawValue: environment("AME_LOG_LEVEL") ?? "info") ?? .info)
-        let engine = try await storeOptions.openEngine(tables: .requireExisting)
-        try await AMEService.serve(
-            engine: engine, host: host, port: port, tenants: tenants,
-            banner: " (store: \(storeOptions.store), data: \(storeOptions.dataDir))",
-            limits: ServerLimits(settings: loadedSettings), metrics: metrics, cors: cors,
-            shutdownTimeout: .seconds(Settings.integer("AME_SHUTDOWN_TIMEOUT", in: loadedSettings)))
     }
 }
 
@@ -237,65 +123,15 @@ struct Lambda: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
-        guard let runtimeAPI = environment("AWS_LAMBDA_RUNTIME_API") else {
-            throw ValidationError(
-                "AWS_LAMBDA_RUNTIME_API is not set: `ame lambda` runs inside AWS Lambda (or its emulator)")
-        }
-        let options = AMELambda.Options(settings: loadedSettings)
-        let runtime: LambdaRuntimeClient
+        let configuration = try await storeOptions.configuration()
         do {
-            runtime = try LambdaRuntimeClient(runtimeAPI: runtimeAPI, maxEventBytes: options.maxEventBytes)
+            try await AMEApplication.runLambda(registry: AMESchemaRegistry.registry, configuration: configuration)
+        } catch let error as AMEStartError {
+            FileHandle.standardError.write(Data("ame: \(error)\n".utf8))
+            throw ExitCode(78)  // EX_CONFIG
         } catch {
-            throw ValidationError(error.message)
-        }
-        let metrics = Observability.bootstrap(
-            level: Logger.Level(rawValue: environment("AME_LOG_LEVEL") ?? "info") ?? .info)
-        let logger = Logger(label: "ame.lambda")
-        let handler: AMELambda.Handler
-        do {
-            let (engine, tenants) = try await start(options: options)
-            handler = AMELambda.Handler(
-                engine: engine, tenants: tenants, limits: ServerLimits(settings: loadedSettings), metrics: metrics,
-                options: options)
-        } catch {
-            let message: String
-            switch error {
-            case let error as LambdaFunctionError: message = error.message
-            case let error as ValidationError: message = error.message
-            default: message = "\(error)"
-            }
-            FileHandle.standardError.write(Data("ame: \(message)\n".utf8))
-            _ = try? await runtime.initFailed(LambdaFunctionError(type: "AME.InitError", message: message))
-            await runtime.shutdown()
-            throw ExitCode(78)
-        }
-        // The start line tells scripts and tests that initialization is over.
-        FileHandle.standardOutput.write(
-            Data("ame: serving Lambda invocations from \(runtimeAPI) (store: dynamodb)\n".utf8))
-        do {
-            try await AMELambda.run(handler: handler, runtime: runtime, logger: logger)
-        } catch {
-            logger.critical("the Runtime API failed", metadata: ["error": "\(error)"])
-            await runtime.shutdown()
             throw ExitCode(1)
         }
-    }
-
-    /// What `ame serve` checks before it serves, plus what Lambda needs: DynamoDB and a credential.
-    func start(options: AMELambda.Options) async throws -> (GraphQLEngine, TenantResolver) {
-        if let problems = settingsProblems() { throw ValidationError(problems) }
-        guard storeOptions.store == "dynamodb" else {
-            throw ValidationError(
-                "ame lambda serves DynamoDB only: the embedded store keeps its data on the function's local disk, which Lambda discards; set AME_STORE=dynamodb"
-            )
-        }
-        let tenants = try await configuredTenants()
-        guard tenants.requiresCredentials || options.trustedClaims != nil || options.trustsInvoker else {
-            throw ValidationError(
-                "refusing to serve Lambda invocations without authentication: set AME_API_KEYS_FILE or AME_JWT_SECRET, or AME_LAMBDA_TRUSTED_CLAIMS behind an authorizer, or AME_LAMBDA_TRUST_INVOKER for direct invocations"
-            )
-        }
-        return (try await storeOptions.openEngine(tables: .requireExisting), tenants)
     }
 }
 
@@ -342,7 +178,7 @@ struct Keys: ParsableCommand {
 struct Seed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Load deterministic sample data through the write path.")
 
-    @Option(help: "Tenant endpoint id.") var endpointId: String = environment("AME_SEED_ENDPOINT_ID") ?? "dev"
+    @Option(help: "Tenant endpoint id (env AME_SEED_ENDPOINT_ID, default dev).") var endpointId: String?
     @Option(help: "Tenant part id.") var partId: String = "default"
     @Option var corporations = 10
     @Option var places = 50
@@ -353,7 +189,9 @@ struct Seed: AsyncParsableCommand {
 
     func run() async throws {
         // Seeded keys: the same sample data, keys included, on every machine and store.
-        let engine = try await storeOptions.openEngine(tables: .requireExisting, keys: .seeded(seed))
+        let application = try await storeOptions.open(tables: .requireExisting, keys: .seeded(seed))
+        let engine = application.engine
+        let endpointId = endpointId ?? application.configuration.settings["AME_SEED_ENDPOINT_ID"] ?? "dev"
         let sample = SampleData(
             corporations: corporations, places: places, contacts: contacts, requests: requests, seed: seed)
         let keys: SampleData.Keys
@@ -383,7 +221,7 @@ struct Tables: AsyncParsableCommand {
             print(TableTemplate.render(AMESchemaRegistry.registry), terminator: "")
             return
         }
-        let engine = try await storeOptions.openEngine(tables: action == "create" ? .create : .leave)
+        let engine = try await storeOptions.open(tables: action == "create" ? .create : .leave).engine
         switch action {
         case "create":
             try await engine.createTables()

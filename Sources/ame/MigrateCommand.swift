@@ -27,7 +27,7 @@ struct Migrate: AsyncParsableCommand {
         @Option(help: "Seconds one DynamoDB request may keep backing off on throttling before the run stops.")
         var retryDeadline = 300
 
-        func migration(target: GraphQLEngine) throws -> OriginalMigration {
+        func migration(target application: AMEApplication) throws -> OriginalMigration {
             guard (1...64).contains(segments) else { throw ValidationError("--segments must be from 1 to 64") }
             guard (1...1000).contains(pageSize) else { throw ValidationError("--page-size must be from 1 to 1000") }
             guard (1...86_400).contains(retryDeadline) else {
@@ -39,15 +39,16 @@ struct Migrate: AsyncParsableCommand {
             }
             var configuration: DynamoDBConfiguration
             do {
-                configuration = try DynamoDBConfiguration.fromEnvironment(loadedSettings)
+                configuration = try application.configuration.requiredDynamoDB()
             } catch {
-                throw ValidationError("the original's DynamoDB: \(error)")
+                guard case .invalidSettings(let problems) = error else { throw ValidationError("\(error)") }
+                throw ValidationError("the original's DynamoDB: \(problems.joined(separator: "; "))")
             }
             configuration.retry.deadline = .seconds(retryDeadline)
             let source = DynamoDBStore(configuration: configuration, tables: [])
             let standardError = FileHandle.standardError
             return OriginalMigration(
-                source: source, sourcePrefix: fromPrefix, target: target,
+                source: source, sourcePrefix: fromPrefix, target: application.engine,
                 options: .init(
                     segments: segments, pageSize: pageSize,
                     unassignedTenant: Tenant(endpointId: String(parts[0]), partId: String(parts[1]))),
@@ -81,8 +82,7 @@ struct Migrate: AsyncParsableCommand {
         @OptionGroup var storeOptions: StoreOptions
 
         func run() async throws {
-            let engine = try await storeOptions.openEngine(tables: .leave)
-            let migration = try source.migration(target: engine)
+            let migration = try source.migration(target: try await storeOptions.open(tables: .leave))
             let report = try await Migrate.reporting { try await migration.run() }
             for line in report.lines { print(line) }
         }
@@ -96,8 +96,7 @@ struct Migrate: AsyncParsableCommand {
         @OptionGroup var storeOptions: StoreOptions
 
         func run() async throws {
-            let engine = try await storeOptions.openEngine(tables: .leave)
-            let migration = try source.migration(target: engine)
+            let migration = try source.migration(target: try await storeOptions.open(tables: .leave))
             let report = try await Migrate.reporting { try await migration.verify() }
             for line in report.lines { print(line) }
             guard report.isEqual else {

@@ -53,29 +53,3 @@ struct Operations: ParsableCommand {
         }
     }
 }
-
-/// The persisted-operations settings: `AME_PERSISTED_QUERIES` (`automatic`, `allow-list`, `off`),
-/// `AME_PERSISTED_QUERIES_FILE` (the manifest, for `allow-list`) and `AME_PERSISTED_QUERIES_MAX`.
-func persistedOperationsConfiguration() throws -> PersistedOperationsConfiguration {
-    var configuration = PersistedOperationsConfiguration(
-        maxEntries: Settings.integer("AME_PERSISTED_QUERIES_MAX", in: loadedSettings))
-    switch (environment("AME_PERSISTED_QUERIES") ?? "automatic").lowercased() {
-    case "off": configuration.mode = .disabled
-    case "allow-list":
-        guard let path = environment("AME_PERSISTED_QUERIES_FILE") else {
-            throw ValidationError(
-                "AME_PERSISTED_QUERIES=allow-list needs AME_PERSISTED_QUERIES_FILE, the manifest `ame operations manifest` writes"
-            )
-        }
-        do {
-            configuration.mode = .allowList(
-                try PersistedOperationsConfiguration.allowList(manifest: String(contentsOfFile: path, encoding: .utf8)))
-        } catch let error as AMEError {
-            throw ValidationError("AME_PERSISTED_QUERIES_FILE \(path): \(error.message)")
-        } catch {
-            throw ValidationError("AME_PERSISTED_QUERIES_FILE \(path) cannot be read: \(error.localizedDescription)")
-        }
-    default: configuration.mode = .automatic
-    }
-    return configuration
-}

@@ -1,16 +1,15 @@
-import AMERuntime
 import AMEServer
 import Foundation
 import LibraryGenerated
 
-// A service built on AME from another package: its own schema, AME's runtime and HTTP layer.
-let environment = ProcessInfo.processInfo.environment
-let host = environment["LIBRARY_HOST"] ?? "127.0.0.1"
-let port = Int(environment["LIBRARY_PORT"] ?? "") ?? 8081
-let dataDir = environment["LIBRARY_DATA_DIR"] ?? ".library-data"
-
-try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
-let engine = try GraphQLEngine(
-    registry: AMESchemaRegistry.registry, store: try SQLiteStore(path: "\(dataDir)/library.sqlite"))
-try await engine.createTables()
-try await AMEService.serve(engine: engine, host: host, port: port)
+// A service built on AME from another package: its own schema, AME's runtime, HTTP layer and
+// settings (AME_STORE, AME_CACHE_*, AME_API_KEYS_FILE, AME_JWT_SECRET, … as `ame serve` reads them).
+// It creates its tables on start, on the embedded store and on DynamoDB alike.
+do {
+    let configuration = try await AMEConfiguration.load()
+    try await AMEApplication.serve(registry: AMESchemaRegistry.registry, configuration: configuration, tables: .create)
+} catch let error as AMEStartError {
+    // Every invalid setting at once, or why the start is refused, each with how to fix it.
+    FileHandle.standardError.write(Data("library-server: \(error)\n".utf8))
+    exit(78)  // EX_CONFIG
+}
