@@ -18,20 +18,29 @@ struct ExecutorBenchmark: AsyncParsableCommand {
     @Option(help: "The batch window of the DataLoader-style executor, in microseconds.") var windowMicroseconds = 500
     @Option(help: "Run only the executors whose name starts with this (e.g. AME, for profiling).") var only: String?
 
+    /// The embedded store as `ame serve` runs it (a file: WAL, a pool of reader connections) in a
+    /// fresh temporary folder, seeded with the sample data for the tenant `bench`. The caller
+    /// removes the folder.
+    static func seededStore() async throws -> (
+        folder: URL, store: SQLiteStore, engine: GraphQLEngine, keys: SampleData.Keys
+    ) {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "ame-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let store = try SQLiteStore(path: folder.appending(path: "ame.sqlite").path)
+        let engine = try GraphQLEngine(registry: AMESchemaRegistry.registry, store: store)
+        try await engine.createTables()
+        let keys = try await SampleData().load(into: engine, tenant: Tenant(endpointId: "bench"))
+        return (folder, store, engine, keys)
+    }
+
     /// The variable that marks a run with the allocation counter preloaded.
     static let preloadedMark = "AME_BENCH_MALLOC_PRELOADED"
 
     func run() async throws {
         try Self.preloadAllocationCounter()
-        // The embedded store as `ame serve` runs it: a file (WAL, a pool of reader connections).
-        let folder = FileManager.default.temporaryDirectory.appending(path: "ame-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let (folder, store, engine, keys) = try await Self.seededStore()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try SQLiteStore(path: folder.appending(path: "ame.sqlite").path)
-        let engine = try GraphQLEngine(registry: AMESchemaRegistry.registry, store: store)
-        try await engine.createTables()
         let tenant = Tenant(endpointId: "bench")
-        let keys = try await SampleData().load(into: engine, tenant: tenant)
         let perField = try ReferenceExecutor(registry: AMESchemaRegistry.registry, store: store)
         let window = try ReferenceExecutor(
             registry: AMESchemaRegistry.registry, store: store,

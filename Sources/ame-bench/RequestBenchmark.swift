@@ -20,13 +20,8 @@ struct RequestBenchmark: AsyncParsableCommand {
         try ExecutorBenchmark.preloadAllocationCounter()
         // Warnings and errors only: the per-request log line (info) would time standard error.
         let registry = Observability.bootstrap(level: .warning)
-        let folder = FileManager.default.temporaryDirectory.appending(path: "ame-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let (folder, _, engine, keys) = try await ExecutorBenchmark.seededStore()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try SQLiteStore(path: folder.appending(path: "ame.sqlite").path)
-        let engine = try GraphQLEngine(registry: AMESchemaRegistry.registry, store: store)
-        try await engine.createTables()
-        let keys = try await SampleData().load(into: engine, tenant: Tenant(endpointId: "bench"))
         let handler = AMELambda.Handler(
             engine: engine, tenants: TenantResolver(), limits: ServerLimits(), metrics: registry,
             options: AMELambda.Options(trustsInvoker: true))

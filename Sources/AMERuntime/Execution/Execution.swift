@@ -28,7 +28,7 @@ final class Execution {
     init(
         engine: GraphQLEngine, document: Document, request: GraphQLRequest, tenant: Tenant, limits: QueryLimits,
         session: StoreSession
-    ) throws {
+    ) throws(AMEError) {
         self.engine = engine
         self.tenant = tenant
         self.limits = limits

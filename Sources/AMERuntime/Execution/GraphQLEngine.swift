@@ -359,7 +359,7 @@ public final class GraphQLEngine: Sendable {
         // The limits are checked before validation, whose cost grows with the document's size:
         // a fragment bomb is refused without being expanded.
         let execution: Execution
-        do {
+        do throws(AMEError) {
             execution = try Execution(
                 engine: self, document: document, request: request, tenant: tenant, limits: limits, session: session
             )
@@ -372,10 +372,8 @@ public final class GraphQLEngine: Sendable {
             if measured.complexity > limits.maxComplexity {
                 throw AMEError.queryTooComplex(complexity: measured.complexity, maxComplexity: limits.maxComplexity)
             }
-        } catch let error as AMEError {
-            return response(data: nil, errors: [GraphQLErrorPayload(error)])
         } catch {
-            return response(data: nil, errors: [GraphQLErrorPayload(.internalError, cause: String(describing: error))])
+            return response(data: nil, errors: [GraphQLErrorPayload(error)])
         }
         if cached == nil {
             let validationErrors = Self.repeatedDefinitions(in: document) ?? validate(schema: schema, ast: document)
