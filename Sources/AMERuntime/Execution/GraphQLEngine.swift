@@ -34,6 +34,14 @@ public struct ExecutionCost: Sendable, Equatable {
     /// Items read only to be tested by a filter no index serves (kept or dropped); `itemsRead`
     /// includes them.
     public var itemsScanned: Int = 0
+    /// The capacity units the request's store calls cost by DynamoDB's published rules, computed
+    /// alike on both stores from the items read and written.
+    public var units: CapacityUnits = .zero
+    /// The units estimated from the plan before execution (what admission control uses).
+    public var estimatedUnits: CapacityUnits = .zero
+    /// The units DynamoDB reported it consumed (`ReturnConsumedCapacity`); `nil` on the embedded
+    /// store, which has no bill.
+    public var consumedUnits: CapacityUnits?
 
     /// The cost of a request refused before it was measured or read anything.
     public static func none(maxComplexity: Int) -> ExecutionCost {
@@ -44,6 +52,10 @@ public struct ExecutionCost: Sendable, Equatable {
         [
             "complexity": .int(complexity), "maxComplexity": .int(maxComplexity), "storeCalls": .int(storeCalls),
             "itemsRead": .int(itemsRead), "itemsScanned": .int(itemsScanned), "cacheHits": .int(cacheHits),
+            "readUnits": .double(units.read), "writeUnits": .double(units.write),
+            "estimatedReadUnits": .double(estimatedUnits.read), "estimatedWriteUnits": .double(estimatedUnits.write),
+            "consumedReadUnits": consumedUnits.map { .double($0.read) } ?? .null,
+            "consumedWriteUnits": consumedUnits.map { .double($0.write) } ?? .null,
         ]
     }
 }
