@@ -66,6 +66,10 @@ books = gql("""query($a: ID!) { bookList(authorUuid: $a) { bookList { title page
   {"a": author["authorUuid"]})["bookList"]["bookList"]
 assert books == [{"title": "The Dispossessed", "pages": 387, "author": {"name": "Ursula K. Le Guin",
   "genres": ["fantasy", "science fiction"], "profile": {"awards": 8}, "data": {"agent": "Virginia Kidd"}}}], books
+# `bookList(isbn:)` is served by the global index `by-isbn`, whose partition is the tenant and the isbn.
+by_isbn = gql('{ bookList(isbn: "9780061054884") { bookList { title } } }')["bookList"]["bookList"]
+assert by_isbn == [{"title": "The Dispossessed"}], by_isbn
+assert gql('{ bookList(isbn: "0000000000000") { bookList { title } } }')["bookList"]["bookList"] == []
 authors = gql("{ authorList(limit: 10) { authorList { name books(limit: 10) { bookList { title } } } } }")
 authors = authors["authorList"]["authorList"]
 assert authors == [{"name": "Ursula K. Le Guin", "books": {"bookList": [{"title": "The Dispossessed"}]}}], authors
@@ -156,5 +160,20 @@ dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-
 items = dynamodb.scan(TableName="library-authors")["Items"]
 assert [(i["tenant"]["S"], i["name"]["S"]) for i in items] == [("shelf#default", "N. K. Jemisin")], items
 assert uuid in json.dumps(items), items
+def gql(query):
+    request = urllib.request.Request(url, json.dumps({"query": query}).encode(),
+                                     {"Content-Type": "application/json", "X-Endpoint-Id": "shelf"})
+    with urllib.request.urlopen(request) as response:
+        result = json.load(response)
+    assert "errors" not in result, result
+    return result["data"]
+
+# A book, then its list through the global index: the index entry's partition names the tenant.
+gql('mutation { insertUpdateBook(title: "The Fifth Season", isbn: "9780316229296", authorUuid: "%s", updatedBy: "example") '
+    '{ book { bookUuid } } }' % uuid)
+books = dynamodb.scan(TableName="library-books")["Items"]
+assert [i["tenant#by-isbn"]["S"] for i in books] == ["shelf#default#s:9780316229296"], books
+listed = gql('{ bookList(isbn: "9780316229296") { bookList { title } } }')["bookList"]["bookList"]
+assert listed == [{"title": "The Fifth Season"}], listed
 print("example-check: PASS: with AME_STORE=dynamodb the example creates its library- tables and writes to them")
 PY

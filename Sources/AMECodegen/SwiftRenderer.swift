@@ -219,7 +219,7 @@ public struct SwiftRenderer {
         let shapeLines = shape.map { "\n            \($0)," }.joined()
         let indexes = entity.indexes.map { index in
             var arguments = ["name: \(literal(index.name))"]
-            if let partition = index.partition { arguments.append("partitionAttribute: \(literal(partition))") }
+            if let partition = index.partition { arguments.append("partitionField: \(literal(partition))") }
             arguments.append("sortAttribute: \(literal(index.sort))")
             if case .scalar(let scalar)? = entity.field(named: index.sort)?.type, scalar == .int || scalar == .float {
                 arguments.append("sortIsNumber: true")
@@ -230,7 +230,9 @@ public struct SwiftRenderer {
             case .include(let names):
                 arguments.append("projection: .include([\(names.map(literal).joined(separator: ", "))])")
             }
-            return "            IndexDefinition(\(arguments.joined(separator: ", "))),"
+            // A global index's partition is composed from the tenant (and its `partition` field).
+            let make = index.global ? "IndexDefinition.global" : "IndexDefinition"
+            return "            \(make)(\(arguments.joined(separator: ", "))),"
         }
         let relations = entity.relations.map { relation in
             "            RelationDefinition(name: \(literal(relation.name)), graphQLName: \(literal(Naming.camelCase(relation.name))), kind: .\(relation.kind.rawValue), target: \(literal(relation.target)), viaAttribute: \(literal(relation.via)), index: \(relation.index.map(literal) ?? "nil")),"

@@ -172,10 +172,14 @@ public struct Entity: Sendable, Equatable {
         field(named: key)!
     }
 
-    /// Whether an equality filter on `field` is served by the key or a local index (a list of
-    /// the tenant's partition reads only the matches).
+    /// Whether an equality filter on `field` is served by the key or an index (a list reads only
+    /// the matches): a local index sorted by it, a global index partitioned by it, or a global
+    /// index of the tenant alone sorted by it.
     public func indexServesEquality(_ field: String) -> Bool {
-        field == key || indexes.contains { !$0.global && $0.sort == field }
+        field == key
+            || indexes.contains { index in
+                index.global ? (index.partition ?? index.sort) == field : index.sort == field
+            }
     }
 
     /// The scan budget of filters on `field` that no index serves; `nil` when they are refused.
@@ -278,7 +282,8 @@ public enum Scalar: String, Sendable, Equatable, CaseIterable {
 /// A secondary index. A local index shares the tenant partition; a global one has its own.
 public struct Index: Sendable, Equatable {
     public var name: String
-    /// The partition field of a global index; `nil` for a local index (tenant partition).
+    /// The partition field of a global index, stored composed with the tenant; `nil` for a local
+    /// index (the tenant partition) or a global index of the tenant alone.
     public var partition: String?
     public var sort: String
     public var global: Bool

@@ -531,9 +531,6 @@ private struct Reader {
         }
         let global = readBool(mapping["global"], file: file) ?? false
         let partition = mapping["partition"]?.string
-        if global && partition == nil {
-            error(file, node, "global index `\(name)` has no `partition` field", "add `partition: field_name`")
-        }
         if !global && partition != nil {
             error(
                 file, mapping["partition"], "local index `\(name)` cannot have a `partition` (it is the tenant)",

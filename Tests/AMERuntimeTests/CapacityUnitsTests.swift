@@ -109,12 +109,14 @@ import Testing
     static let seed = SampleData(corporations: 1, places: 2, contacts: 12, requests: 3)
 
     static let queries = [
-        "{ contactProfileList(limit: 5) { contactProfileList { contactUuid firstName data } total } }",
+        "{ contactProfileList(limit: 5) { contactProfileList { contactUuid firstName data } } }",
         "{ contactProfileList(limit: 20) { contactProfileList { contactUuid place { placeUuid corporationProfile { businessName } } } } }",
         "{ placeList(limit: 2) { placeList { placeUuid contactProfiles(limit: 10) { contactProfileList { email } } } } }",
     ]
 
-    /// The units of each of ``queries``, and of a get and a write, on `backend`.
+    /// The units of each of ``queries``, and of a get and a write, on `backend`. (A `total` is
+    /// left out: DynamoDB does not return the items it counts, so a count's units are the ones
+    /// it reports, which moto does not compute.)
     private func measure(_ backend: StoreBackend) async throws -> [CapacityUnits]? {
         guard let test = try await TestEngine(backend: backend, seed: Self.seed) else { return nil }
         var units: [CapacityUnits] = []

@@ -53,3 +53,31 @@ import Testing
         #expect(swift.contains(#"attribute: "title", graphQLName: "title", type: .string, scanBudget: 2000"#))
     }
 }
+
+/// A global index serves the equality filters of its partition: the tenant and its `partition`
+/// field, or (without one) the tenant alone and its `sort` field. Such filters need no budget.
+@Suite struct GlobalIndexSchemaTests {
+    @Test func aGlobalIndexServesItsPartitionFieldWithTheTenant() throws {
+        let yaml = ScanBudgetSchemaTests.book.replacingOccurrences(
+            of: "  title-index: { sort: title }\n",
+            with: "  title-index: { sort: title }\n  by-pages: { partition: pages, sort: title, global: true }\n")
+        let (sdl, swift) = try ScanBudgetSchemaTests.render(yaml)
+        #expect(try ScanBudgetSchemaTests.listArguments(sdl).contains("pages: Int"))
+        #expect(
+            swift.contains(
+                #"IndexDefinition.global(name: "by-pages", partitionField: "pages", sortAttribute: "title")"#))
+    }
+
+    @Test func aGlobalIndexWithoutPartitionIsTheTenantAloneSortedByItsField() throws {
+        let yaml = ScanBudgetSchemaTests.book.replacingOccurrences(
+            of: "  title-index: { sort: title }\n",
+            with:
+                "  title-index: { sort: title }\n  pages-index: { sort: pages, global: true, projection: keys_only }\n")
+        let (sdl, swift) = try ScanBudgetSchemaTests.render(yaml)
+        #expect(try ScanBudgetSchemaTests.listArguments(sdl).contains("pages: Int"))
+        #expect(
+            swift.contains(
+                #"IndexDefinition.global(name: "pages-index", sortAttribute: "pages", sortIsNumber: true, projection: .keysOnly)"#
+            ))
+    }
+}

@@ -375,3 +375,16 @@ extension ObjectModel {
         }
     }
 }
+
+extension EntityDefinition {
+    /// Sets (or removes) the composed partition attribute of each of the entity's global indexes
+    /// on a stored item of the tenant `partition`: every write of an item goes through this, so
+    /// a global index holds only entries whose partition names their tenant.
+    public func composeIndexPartitions(of item: inout Item, tenant partition: String) {
+        for index in indexes where index.isGlobal {
+            guard let attribute = index.partitionAttribute else { continue }
+            item[attribute] = index.partitionValue(
+                tenant: partition, fieldValue: index.partitionField.flatMap { item[$0] })
+        }
+    }
+}

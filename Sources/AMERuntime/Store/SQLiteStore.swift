@@ -508,6 +508,7 @@ extension TableDefinition {
                         "numeric": .bool(index.sortIsNumber),
                     ]
                     if let partition = index.partitionAttribute { map["partition"] = .string(partition) }
+                    if let field = index.partitionField { map["partition_field"] = .string(field) }
                     switch index.projection {
                     case .all: break
                     case .keysOnly: map["projection"] = .string("keys_only")
@@ -535,10 +536,12 @@ extension TableDefinition {
                     case .stringSet(let names)?: .include(names)
                     default: .all
                     }
-                return IndexDefinition(
+                var index = IndexDefinition(
                     name: name, partitionAttribute: map["partition"]?.stringValue, sortAttribute: sort,
                     sortIsNumber: map["numeric"] == .bool(true), projection: projection
                 )
+                index.partitionField = map["partition_field"]?.stringValue
+                return index
             }
         )
     }

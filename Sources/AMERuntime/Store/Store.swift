@@ -158,11 +158,17 @@ public struct TableDefinition: Sendable, Equatable {
     }
 }
 
-/// A secondary index. Local indexes share the table's partition attribute.
+/// A secondary index. Local indexes share the table's partition attribute. A global index's
+/// partition attribute is composed by the write path from the tenant (and, for an index declared
+/// with a `partition:` field, that field's value), so that a tenant's lists can read it and never
+/// see another tenant's items.
 public struct IndexDefinition: Sendable, Equatable {
     public var name: String
     /// `nil` for a local index (the tenant partition).
     public var partitionAttribute: String?
+    /// The field a global index's partition is composed from, with the tenant; `nil` for a local
+    /// index, or for a global index of the tenant alone.
+    public var partitionField: String?
     public var sortAttribute: String
     public var sortIsNumber: Bool
     public var projection: Projection
@@ -183,9 +189,37 @@ public struct IndexDefinition: Sendable, Equatable {
         self.sortAttribute = sortAttribute
         self.sortIsNumber = sortIsNumber
         self.projection = projection
+        self.partitionField = nil
     }
 
     public var isGlobal: Bool { partitionAttribute != nil }
+
+    /// A global index whose partition is the tenant and, when `partitionField` is given, that
+    /// field's value: stored in the composed attribute ``tenantScopedAttribute(of:)``.
+    public static func global(
+        name: String, partitionField: String? = nil, sortAttribute: String, sortIsNumber: Bool = false,
+        projection: Projection = .all
+    ) -> IndexDefinition {
+        var index = IndexDefinition(
+            name: name, partitionAttribute: tenantScopedAttribute(of: name), sortAttribute: sortAttribute,
+            sortIsNumber: sortIsNumber, projection: projection)
+        index.partitionField = partitionField
+        return index
+    }
+
+    /// The attribute holding a global index's composed partition: `tenant#<index name>`.
+    public static func tenantScopedAttribute(of index: String) -> String { "\(tenantAttribute)#\(index)" }
+
+    /// The value of this global index's partition for an item of the tenant `partition` whose
+    /// partition field holds `value` (`<endpoint>#<part>#s:<value>`, escaped as composite keys
+    /// are, so no tenant's partition can be another's); `nil` when the item has no such value (it
+    /// stays out of the index, which is sparse).
+    public func partitionValue(tenant partition: String, fieldValue value: ItemValue?) -> ItemValue? {
+        guard partitionField != nil else { return .string(partition) }
+        guard let value, value != .null else { return nil }
+        // The tenant's key (its parts already escaped) continued by one more escaped part.
+        return .string(partition + String(CompositeKey.separator) + CompositeKey.escape(AttributeText.of(value)))
+    }
 }
 
 /// A condition on the sort key of a Query.

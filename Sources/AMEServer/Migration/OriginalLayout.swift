@@ -204,6 +204,7 @@ public struct OriginalLayout: Sendable {
             }
         }
         row["version"] = .number("1")
+        entity.composeIndexPartitions(of: &row, tenant: tenant.partitionKey)
         do {
             _ = try entity.decode(row)
         } catch {

@@ -9,7 +9,12 @@ struct ListReader: Sendable {
     let index: String?
     /// The table read, for the keys of its items.
     let definition: TableDefinition
-    let partition: String
+    /// The partition read: the tenant, or a global index's partition composed from it.
+    let partition: ItemValue
+    /// Whether the list reads a global index (eventually consistent).
+    let isGlobal: Bool
+    /// The equalities a global index served, checked again on the items read by key.
+    let rechecks: [(attribute: String, value: ItemValue)]
     let sortCondition: SortKeyCondition?
     let filters: [(attribute: String, value: ItemValue)]
     /// `<field>Contains` filters: the field's text contains the value.
@@ -33,7 +38,6 @@ struct ListReader: Sendable {
     ) throws(AMEError) {
         table = engine.registry.physicalTable(entity.table)
         definition = TableDefinition(name: table, sortAttribute: entity.keyAttribute, indexes: entity.indexes)
-        partition = tenant.partitionKey
         limit = arguments["limit"]?.intValue ?? engine.limits.defaultPageSize
         guard limit > 0, limit <= engine.limits.maxPageSize else {
             throw AMEError.badUserInput("`limit` must be between 1 and \(engine.limits.maxPageSize)", field: "limit")
@@ -47,17 +51,37 @@ struct ListReader: Sendable {
             guard let argument = arguments[field.graphQLName], !argument.isNull else { continue }
             equalities.append((field, try WritePath.storedValue(argument, type: field.type, field: field.graphQLName)))
         }
-        // The first declared index whose sort key has an equality filter serves the list.
-        let served = entity.indexes.first { index in
-            !index.isGlobal && equalities.contains { $0.0.attribute == index.sortAttribute }
+        // The first declared local index whose sort key has an equality filter serves the list;
+        // else the first global index whose partition does (its field, or the tenant alone and
+        // its sort key).
+        func value(of attribute: String?) -> ItemValue? {
+            equalities.first { $0.0.attribute == attribute }?.1
         }
+        let local = entity.indexes.first { !$0.isGlobal && value(of: $0.sortAttribute) != nil }
+        let global = entity.indexes.first { index in
+            index.isGlobal && value(of: index.partitionField ?? index.sortAttribute) != nil
+        }
+        let served = local ?? global
         index = served?.name
-        if let served, let match = equalities.first(where: { $0.0.attribute == served.sortAttribute }) {
-            sortCondition = .equals(match.1)
+        var used = Set<String>()
+        if let served, served.isGlobal {
+            let fieldValue = served.partitionField.flatMap(value(of:))
+            partition = served.partitionValue(tenant: tenant.partitionKey, fieldValue: fieldValue) ?? .null
+            if let field = served.partitionField { used.insert(field) }
+        } else {
+            partition = .string(tenant.partitionKey)
+        }
+        if let served, let match = value(of: served.sortAttribute) {
+            sortCondition = .equals(match)
+            used.insert(served.sortAttribute)
         } else {
             sortCondition = nil
         }
-        let unserved = equalities.filter { $0.0.attribute != served?.sortAttribute }
+        isGlobal = served?.isGlobal ?? false
+        // A global index is eventually consistent: the items of its pages are read again by key,
+        // and the filters it served are checked again on what is read.
+        rechecks = isGlobal ? equalities.filter { used.contains($0.0.attribute) }.map { ($0.0.attribute, $0.1) } : []
+        let unserved = equalities.filter { !used.contains($0.0.attribute) }
         filters = unserved.map { ($0.0.attribute, $0.1) }
         suggestedIndex = unserved.first.map { "\($0.0.attribute)-index: { sort: \($0.0.attribute) }" }
         let filteredAttributes = Set(unserved.map(\.0.attribute))
@@ -102,7 +126,8 @@ struct ListReader: Sendable {
     }
 
     private func matches(_ item: Item) -> Bool {
-        filters.allSatisfy { filter in WritePath.sameValue(item[filter.attribute], filter.value) }
+        rechecks.allSatisfy { WritePath.sameValue(item[$0.attribute], $0.value) }
+            && filters.allSatisfy { filter in WritePath.sameValue(item[filter.attribute], filter.value) }
             && containing.allSatisfy { filter in
                 guard case .string(let text)? = item[filter.attribute] else { return false }
                 return text.contains(filter.text)
@@ -127,29 +152,34 @@ struct ListReader: Sendable {
         var items: [Item] = []
         var cursor = startKey
         var lastKey: Item?
+        // The index key of the last item kept (a page resumes after it).
+        var lastEntry: Item?
         reading: while true {
             try Task.checkCancellation()
             let wanted = filtersWhileReading ? StoreLimits.queryPageItems : skip + limit - items.count + 1
             let page = try await session.query(
                 QueryRequest(
-                    table: table, index: index, partition: .string(partition), sortCondition: sortCondition,
+                    table: table, index: index, partition: partition, sortCondition: sortCondition,
                     limit: min(max(wanted, 1), StoreLimits.queryPageItems), exclusiveStartKey: cursor
                 )
             )
             if filtersWhileReading { try scanned(page.items.count, session) }
-            for (offset, item) in page.items.enumerated() where matches(item) {
+            let current = try await currentItems(page.items, session)
+            for (offset, entry) in page.items.enumerated() {
+                guard let item = current[offset], matches(item) else { continue }
                 if skip > 0 {
                     skip -= 1
                     continue
                 }
                 if items.count == limit {
                     // One more match exists beyond the page: resume after the page's last item.
-                    lastKey = key(of: items[items.count - 1])
+                    lastKey = lastEntry
                     break reading
                 }
                 items.append(item)
+                lastEntry = key(of: entry)
                 if items.count == limit && offset == page.items.count - 1 && page.lastEvaluatedKey != nil {
-                    lastKey = key(of: item)
+                    lastKey = lastEntry
                     break reading
                 }
             }
@@ -161,9 +191,24 @@ struct ListReader: Sendable {
         return QueryOutcome(items: items, lastEvaluatedKey: lastKey, total: total)
     }
 
+    /// The items of a page as they are now: the page's own for the table and local indexes
+    /// (strongly consistent), read again by key for a global index, whose entries may lag a
+    /// write: an item updated since is seen as written, one deleted is gone (`nil`).
+    private func currentItems(_ page: [Item], _ session: StoreSession) async throws -> [Item?] {
+        guard isGlobal, !page.isEmpty else { return page }
+        let keys = page.compactMap { entry -> TableKey? in
+            guard case .string(let partition)? = entry[definition.partitionAttribute],
+                case .string(let sort)? = entry[definition.sortAttribute]
+            else { return nil }
+            return TableKey(table: table, key: ItemKey(partition: partition, sort: sort))
+        }
+        let items = try await session.batchGet(keys)
+        return keys.map { items[$0] }
+    }
+
     private func count(_ session: StoreSession) async throws -> Int {
         let request = QueryRequest(
-            table: table, index: index, partition: .string(partition), sortCondition: sortCondition)
+            table: table, index: index, partition: partition, sortCondition: sortCondition)
         guard filtersWhileReading else { return try await session.count(request) }
         // Filters on unindexed fields: count the matches while reading.
         var total = 0
@@ -174,7 +219,7 @@ struct ListReader: Sendable {
             page.exclusiveStartKey = cursor
             let result = try await session.query(page)
             try scanned(result.items.count, session)
-            total += result.items.filter(matches).count
+            total += try await currentItems(result.items, session).filter { $0.map(matches) ?? false }.count
             cursor = result.lastEvaluatedKey
         } while cursor != nil
         return total

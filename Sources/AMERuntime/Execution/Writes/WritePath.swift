@@ -130,6 +130,7 @@ struct WritePath {
         item["updated_at"] = .string(timestamp)
         if isInsert { item["created_at"] = .string(timestamp) }
         item["version"] = .number(String(RuntimeItems.nextVersion(after: existing)))
+        entity.composeIndexPartitions(of: &item, tenant: tenant.partitionKey)
         do {
             write.model = try entity.decode(item)
         } catch {
