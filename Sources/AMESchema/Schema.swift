@@ -140,6 +140,8 @@ public struct Entity: Sendable, Equatable {
     /// `scan_budget`: list filters that no index serves are allowed on every field, each request
     /// reading at most this many items to test them; `nil`: only fields that allow it themselves.
     public var scanBudget: Int?
+    /// How the entity's table is laid out (`layout:`, or the project's).
+    public var layout: Layout = .local
     /// The YAML file this entity came from, relative to the schema folder.
     public var sourceFile: String
 
@@ -279,6 +281,16 @@ public enum Scalar: String, Sendable, Equatable, CaseIterable {
     }
 }
 
+/// How an entity's table is laid out.
+public enum Layout: String, Sendable, Equatable {
+    /// Its indexes are local unless declared `global: true`: the tenant's items and index entries
+    /// are one item collection, capped by DynamoDB at 10 GB and served by one partition.
+    case local
+    /// Every index is global (tenant-scoped, the tenant alone unless it has a `partition`): no
+    /// item-collection cap, and a tenant's items spread over partitions as they grow.
+    case global
+}
+
 /// A secondary index. A local index shares the tenant partition; a global one has its own.
 public struct Index: Sendable, Equatable {
     public var name: String
@@ -298,6 +310,11 @@ public struct Index: Sendable, Equatable {
         self.global = global
         self.projection = projection
     }
+
+    /// Whether the index holds the tenant's items sorted by `field` in one partition: a local
+    /// index, or a global one of the tenant alone (what a relation or a get by a unique field
+    /// reads).
+    public func isTenantSorted(by field: String) -> Bool { partition == nil && sort == field }
 
     public enum Projection: Sendable, Equatable {
         case all

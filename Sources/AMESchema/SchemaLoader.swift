@@ -59,7 +59,7 @@ public struct SchemaLoader {
                     let target = schema.entity(named: relation.target)
                 else { continue }
                 schema.entities[entityIndex].relations[relationIndex].index =
-                    target.indexes.first { !$0.global && $0.sort == relation.via }?.name
+                    target.indexes.first { $0.isTenantSorted(by: relation.via) }?.name
             }
         }
         return schema
@@ -89,6 +89,8 @@ struct SchemaPositions {
 private struct Reader {
     var tablePrefix = "ame-"
     var idScalar = IDScalar.id
+    /// The project's `layout` (`local` unless `ame.yaml` says otherwise).
+    var layout = Layout.local
     var mutationType = "Mutation"
     var objectTypes: [ObjectType] = []
     var entities: [(entity: Entity, file: String)] = []
@@ -97,9 +99,9 @@ private struct Reader {
 
     static let entityKeys = [
         "entity", "table", "description", "key", "fields", "indexes", "relations", "data", "get", "filters",
-        "tenant_arguments", "scan_budget",
+        "tenant_arguments", "scan_budget", "layout",
     ]
-    static let settingsKeys = ["table_prefix", "types", "id_scalar", "mutation_type"]
+    static let settingsKeys = ["table_prefix", "types", "id_scalar", "mutation_type", "layout"]
     static let fieldKeys = [
         "type", "required", "unique", "generated", "default", "description", "deprecated", "scalar", "scan_budget",
     ]
@@ -186,6 +188,7 @@ private struct Reader {
                 error(file.path, prefix, "`table_prefix` must be a string", "write e.g. `table_prefix: \"ame-\"`")
             }
         }
+        if let node = root["layout"], let value = readLayout(node, file: file.path) { layout = value }
         if let node = root["id_scalar"] {
             if let value = node.string, let scalar = IDScalar(rawValue: value) {
                 idScalar = scalar
@@ -325,6 +328,11 @@ private struct Reader {
         if let node = root["get"] { entity.get = readGet(node, entity: name, file: file.path) }
         if let node = root["filters"] { entity.filters = readFilters(node, entity: name, file: file.path) }
         if let node = root["scan_budget"] { entity.scanBudget = readScanBudget(node, file: file.path) }
+        entity.layout = root["layout"].flatMap { readLayout($0, file: file.path) } ?? layout
+        if entity.layout == .global {
+            // Every index global: those without `partition` are the tenant alone.
+            for index in entity.indexes.indices { entity.indexes[index].global = true }
+        }
         if let node = root["tenant_arguments"] {
             positions.record(position(file.path, node), "entity", name, "tenant_arguments")
             if case .sequence(let sequence) = node, sequence.allSatisfy({ $0.string != nil }) {
@@ -504,6 +512,14 @@ private struct Reader {
     }
 
     /// A `scan_budget`: a count of items, 1 to 10,000,000.
+    mutating func readLayout(_ node: Node, file: String) -> Layout? {
+        if let value = node.string, let layout = Layout(rawValue: value) { return layout }
+        error(
+            file, node, "`layout` must be `local` or `global`",
+            "write `layout: global` for a table with global indexes only (no 10 GB cap per tenant)")
+        return nil
+    }
+
     mutating func readScanBudget(_ node: Node, file: String) -> Int? {
         if let value = node.int, (1...10_000_000).contains(value) { return value }
         error(

@@ -114,9 +114,10 @@ struct SchemaValidator {
                     "`get` finds `\(entity.name)` by `\(name)`, which is not `unique`",
                     "add `unique: true` to `\(name)`, or use `all_of` to require the key as well")
             }
-            if !entity.indexes.contains(where: { !$0.global && $0.sort == name }) {
+            if !entity.indexes.contains(where: { $0.isTenantSorted(by: name) }) {
                 report(
-                    position, file: file, "no local index of `\(entity.name)` can find it by `\(name)`",
+                    position, file: file,
+                    "no index of `\(entity.name)` in the tenant's partition can find it by `\(name)`",
                     "add `\(name)-index: { sort: \(name) }` to `indexes`")
             }
         }
@@ -564,21 +565,21 @@ struct SchemaValidator {
                             hint)
                         continue
                     }
-                    guard !index.global, index.sort == relation.via else {
+                    guard index.isTenantSorted(by: relation.via) else {
                         report(
                             position, file: entity.sourceFile,
                             "index `\(named)` of `\(target.name)` cannot serve relation `\(relation.name)`",
-                            "use a local index whose `sort` is `\(relation.via)`")
+                            "use an index without `partition` whose `sort` is `\(relation.via)`")
                         continue
                     }
                 }
                 let servingIndex =
                     relation.index.flatMap { target.index(named: $0) }
-                    ?? target.indexes.first { !$0.global && $0.sort == relation.via }
-                guard let servingIndex, !servingIndex.global, servingIndex.sort == relation.via else {
+                    ?? target.indexes.first { $0.isTenantSorted(by: relation.via) }
+                guard let servingIndex, servingIndex.isTenantSorted(by: relation.via) else {
                     report(
                         position, file: entity.sourceFile,
-                        "no local index of `\(target.name)` can serve hasMany relation `\(relation.name)`",
+                        "no index of `\(target.name)` in the tenant's partition can serve hasMany relation `\(relation.name)`",
                         "add `\(relation.via)-index: { sort: \(relation.via) }` to the indexes of `\(target.name)`")
                     continue
                 }

@@ -81,3 +81,78 @@ import Testing
             ))
     }
 }
+
+/// `layout: global` (on an entity, or for the project in `ame.yaml`) makes every index global:
+/// those without `partition` hold the tenant alone, so relations and gets by a unique field are
+/// served as by a local index, with no item-collection cap.
+@Suite struct LayoutSchemaTests {
+    static let author = """
+        entity: Author
+        table: authors
+        key: author_uuid
+        fields:
+          author_uuid: { type: ID, generated: uuid }
+          name:        String
+        relations:
+          books: { hasMany: Book, via: author_uuid }
+
+        """
+
+    static let book = """
+        entity: Book
+        table: books
+        key: book_uuid
+        fields:
+          book_uuid:   { type: ID, generated: uuid }
+          title:       String
+          isbn:        { type: String, unique: true }
+          author_uuid: ID
+        indexes:
+          author_uuid-index: { sort: author_uuid }
+          isbn-index:        { sort: isbn }
+        get:
+          one_of: [book_uuid, isbn]
+
+        """
+
+    static func swift(_ files: [(String, String)]) throws -> String {
+        let files = files.map { SchemaLoader.File(path: $0.0, contents: $0.1) }
+        let schema = try SchemaLoader().load(files)
+        return GeneratedFiles.render(schema, files: files.map(\.path)).map(\.contents).joined()
+    }
+
+    @Test func anEntityLaidOutGloballyHasOnlyGlobalIndexesOfTheTenant() throws {
+        let swift = try Self.swift([
+            ("schema/author.yaml", Self.author), ("schema/book.yaml", Self.book + "layout: global\n"),
+        ])
+        #expect(swift.contains(#"IndexDefinition.global(name: "author_uuid-index", sortAttribute: "author_uuid")"#))
+        #expect(swift.contains(#"IndexDefinition.global(name: "isbn-index", sortAttribute: "isbn")"#))
+        // The relation is served by the global index of the tenant sorted by its `via`.
+        #expect(swift.contains(#"viaAttribute: "author_uuid", index: "author_uuid-index""#))
+        let local = try Self.swift([("schema/author.yaml", Self.author), ("schema/book.yaml", Self.book)])
+        #expect(local.contains(#"IndexDefinition(name: "author_uuid-index", sortAttribute: "author_uuid")"#))
+    }
+
+    @Test func theProjectsLayoutAppliesToEveryEntityUnlessItSaysOtherwise() throws {
+        let swift = try Self.swift([
+            ("schema/ame.yaml", "layout: global\n"), ("schema/author.yaml", Self.author),
+            ("schema/book.yaml", Self.book),
+        ])
+        #expect(swift.contains(#"IndexDefinition.global(name: "isbn-index", sortAttribute: "isbn")"#))
+        let kept = try Self.swift([
+            ("schema/ame.yaml", "layout: global\n"), ("schema/author.yaml", Self.author),
+            ("schema/book.yaml", Self.book + "layout: local\n"),
+        ])
+        #expect(kept.contains(#"IndexDefinition(name: "isbn-index", sortAttribute: "isbn")"#))
+    }
+
+    @Test func anUnknownLayoutIsRefusedWithTheChoices() throws {
+        #expect {
+            _ = try Self.swift([
+                ("schema/author.yaml", Self.author + "layout: sideways\n"), ("schema/book.yaml", Self.book),
+            ])
+        } throws: { error in
+            "\(error)".contains("`layout` must be `local` or `global`")
+        }
+    }
+}

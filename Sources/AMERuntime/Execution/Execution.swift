@@ -187,13 +187,19 @@ final class Execution {
                     if let error = results.batchError { return report(error, path: path, field: field) }
                     fill(results.items[tableKey], dataKey == nil ? nil : results.items)
                 }
-            case .unique(_, let index, let value):
+            case .unique(let attribute, let index, let isGlobal, let value):
                 let request = QueryRequest(
                     table: table, index: index, partition: .string(tenant.partitionKey),
                     sortCondition: .equals(.string(value)), limit: 1)
+                let definition = TableDefinition(
+                    name: table, sortAttribute: entity.keyAttribute, indexes: entity.indexes)
                 let position = level.query { session in
-                    let page = try await session.query(request)
-                    return QueryOutcome(items: page.items, lastEvaluatedKey: nil, total: nil)
+                    var items = try await session.query(request).items
+                    if isGlobal {
+                        items = try await session.currentItems(of: items, in: definition).compactMap { $0 }
+                            .filter { WritePath.sameValue($0[attribute], .string(value)) }
+                    }
+                    return QueryOutcome(items: items, lastEvaluatedKey: nil, total: nil)
                 }
                 level.fills.append { [self] results in
                     switch results.queries[position] {

@@ -207,6 +207,10 @@ public struct IndexDefinition: Sendable, Equatable {
         return index
     }
 
+    /// Whether the index holds the tenant's items sorted by `attribute` in one partition: a local
+    /// index, or a global one of the tenant alone.
+    public func isTenantSorted(by attribute: String) -> Bool { partitionField == nil && sortAttribute == attribute }
+
     /// The attribute holding a global index's composed partition: `tenant#<index name>`.
     public static func tenantScopedAttribute(of index: String) -> String { "\(tenantAttribute)#\(index)" }
 

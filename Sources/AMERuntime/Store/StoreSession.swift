@@ -170,6 +170,21 @@ public final class StoreSession: Sendable {
         }
     }
 
+    /// The items of a global index's entries as they are now, read by key (strongly consistent):
+    /// an entry may lag a write, so an item updated since is seen as written, and one deleted is
+    /// `nil`. In the order of `entries`.
+    func currentItems(of entries: [Item], in table: TableDefinition) async throws -> [Item?] {
+        guard !entries.isEmpty else { return [] }
+        let keys = entries.map { entry -> TableKey? in
+            guard case .string(let partition)? = entry[table.partitionAttribute],
+                case .string(let sort)? = entry[table.sortAttribute]
+            else { return nil }
+            return TableKey(table: table.name, key: ItemKey(partition: partition, sort: sort))
+        }
+        let items = try await batchGet(keys.compactMap { $0 })
+        return keys.map { $0.flatMap { items[$0] } }
+    }
+
     public func query(_ request: QueryRequest) async throws -> QueryPage {
         // Global indexes are read eventually consistent, everything else strongly.
         let consistent = request.index.flatMap { tables[request.table]?.index(named: $0) }.map { !$0.isGlobal } ?? true

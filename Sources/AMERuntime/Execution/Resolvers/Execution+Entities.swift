@@ -281,6 +281,11 @@ extension Execution {
         }
         let wantsTotal = listFields.selectsTotal
         let partition = tenant.partitionKey
+        // A global index (of the tenant alone) is eventually consistent: its entries are read
+        // again by key, and kept only while they still belong to the parent.
+        let definition = TableDefinition(name: table, sortAttribute: target.keyAttribute, indexes: target.indexes)
+        let isGlobal = relation.index.flatMap(definition.index(named:))?.isGlobal ?? false
+        let via = relation.viaAttribute
         for entry in entries {
             guard let key = entry.model.relationKey(relationIndex) else { continue }
             let request = QueryRequest(
@@ -290,9 +295,14 @@ extension Execution {
             )
             let index = level.query { session in
                 let page = try await session.query(request)
+                var items = page.items
+                if isGlobal {
+                    items = try await session.currentItems(of: items, in: definition).compactMap { $0 }
+                        .filter { WritePath.sameValue($0[via], .string(key)) }
+                }
                 var total: Int?
                 if wantsTotal { total = try await session.count(request) }
-                return QueryOutcome(items: page.items, lastEvaluatedKey: page.lastEvaluatedKey, total: total)
+                return QueryOutcome(items: items, lastEvaluatedKey: page.lastEvaluatedKey, total: total)
             }
             let object = entry.object
             level.fills.append { [self] results in

@@ -5,8 +5,9 @@ enum GetLookup {
     /// The row with this key; each listed attribute must hold the given value, else the row is
     /// not found (`get: { all_of: … }`).
     case key(String, mustMatch: [(attribute: String, value: ItemValue)])
-    /// The row whose unique field (`attribute`, served by local index `index`) holds `value`.
-    case unique(attribute: String, index: String, value: String)
+    /// The row whose unique field (`attribute`, served by index `index` in the tenant's
+    /// partition; `isGlobal`: eventually consistent, its entry read again by key) holds `value`.
+    case unique(attribute: String, index: String, isGlobal: Bool, value: String)
 
     init(entity: EntityDefinition, arguments: [String: JSONValue]) throws(AMEError) {
         func text(_ field: FieldDefinition) throws(AMEError) -> String? {
@@ -53,9 +54,13 @@ enum GetLookup {
             if field.attribute == entity.keyAttribute {
                 self = .key(value, mustMatch: [])
             } else {
-                // The generator guarantees a local index sorted by every non-key `one_of` field.
-                let index = entity.indexes.first { !$0.isGlobal && $0.sortAttribute == field.attribute }
-                self = .unique(attribute: field.attribute, index: index?.name ?? "", value: value)
+                // The generator guarantees an index of the tenant sorted by every non-key `one_of`
+                // field; a local one is preferred (strongly consistent).
+                let sorted = entity.indexes.filter { $0.isTenantSorted(by: field.attribute) }
+                let index = sorted.first { !$0.isGlobal } ?? sorted.first
+                self = .unique(
+                    attribute: field.attribute, index: index?.name ?? "", isGlobal: index?.isGlobal ?? false,
+                    value: value)
             }
         }
     }
@@ -70,7 +75,7 @@ enum GetLookup {
     var requested: String {
         switch self {
         case .key(let key, _): key
-        case .unique(_, _, let value): value
+        case .unique(_, _, _, let value): value
         }
     }
 }

@@ -192,18 +192,10 @@ struct ListReader: Sendable {
     }
 
     /// The items of a page as they are now: the page's own for the table and local indexes
-    /// (strongly consistent), read again by key for a global index, whose entries may lag a
-    /// write: an item updated since is seen as written, one deleted is gone (`nil`).
+    /// (strongly consistent), read again by key for a global index.
     private func currentItems(_ page: [Item], _ session: StoreSession) async throws -> [Item?] {
-        guard isGlobal, !page.isEmpty else { return page }
-        let keys = page.compactMap { entry -> TableKey? in
-            guard case .string(let partition)? = entry[definition.partitionAttribute],
-                case .string(let sort)? = entry[definition.sortAttribute]
-            else { return nil }
-            return TableKey(table: table, key: ItemKey(partition: partition, sort: sort))
-        }
-        let items = try await session.batchGet(keys)
-        return keys.map { items[$0] }
+        guard isGlobal else { return page }
+        return try await session.currentItems(of: page, in: definition)
     }
 
     private func count(_ session: StoreSession) async throws -> Int {
