@@ -236,10 +236,10 @@ public struct LayoutSimulation: Sendable {
             upsertWriteUnits: CapacityRules.write(upsert, tables: tables, transactional: true))
     }
 
-    /// Every sample in every layout, for each item count: sample by sample, layouts in order.
-    public func rows(_ samples: [Sample], items counts: [Int]) -> [Row] {
+    /// Every sample in each of `layouts`, for each item count: sample by sample, layouts in order.
+    public func rows(_ samples: [Sample], layouts: [TableLayout] = TableLayout.allCases, items counts: [Int]) -> [Row] {
         samples.flatMap { sample in
-            TableLayout.allCases.flatMap { layout in counts.map { row(sample, layout: layout, items: $0) } }
+            layouts.flatMap { layout in counts.map { row(sample, layout: layout, items: $0) } }
         }
     }
 

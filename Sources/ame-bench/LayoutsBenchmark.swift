@@ -40,16 +40,50 @@ struct LayoutsBenchmark: AsyncParsableCommand {
         let counts = try counts()
         let (folder, store, _, _) = try await ExecutorBenchmark.seededStore()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let samples = try await Self.samples(
-            registry: AMESchemaRegistry.registry, store: store, tenant: Tenant(endpointId: "bench"))
-        let rows = LayoutSimulation().rows(samples, items: counts)
+        let tenant = Tenant(endpointId: "bench")
+        let samples = try await Self.samples(registry: AMESchemaRegistry.registry, store: store, tenant: tenant)
+        let simulation = LayoutSimulation()
+        let rows = simulation.rows(samples, items: counts)
+        let runtimeSamples = try await Self.runtimeSamples(
+            registry: AMESchemaRegistry.registry, store: store, tenant: tenant)
+        let runtimeRows = simulation.rows(runtimeSamples, layouts: [.local], items: counts)
         print(
             "layouts: one tenant of \(counts.map { LayoutReport.grouped($0) }.joined(separator: " / ")) items of each entity;"
                 + " each entity's median stored item of the sample data (seeded 10/50/100/100), weighed by DynamoDB's rules;"
                 + " read units (RCU) per request, write units (WCU) per transaction")
         print()
         print(LayoutReport.perItem(rows))
-        print(LayoutReport.perTenant(rows), terminator: "")
+        print(LayoutReport.perTenant(rows))
+        print("the runtime's own records (local indexes in either layout; \"upsert\" is the write of one record):")
+        print()
+        print(LayoutReport.perItem(runtimeRows))
+        print(LayoutReport.perTenant(runtimeRows), terminator: "")
+    }
+
+    /// The runtime's own tables, which every entity's writes add to: a `data` version (median of
+    /// the sample data's) and an audit record (median).
+    static func runtimeSamples(
+        registry: SchemaRegistry, store: any Store, tenant: Tenant
+    ) async throws
+        -> [LayoutSimulation.Sample]
+    {
+        let partition = ItemValue.string(tenant.partitionKey)
+        var samples: [LayoutSimulation.Sample] = []
+        let records: [(String, String, SortKeyCondition?)] = [
+            ("data version", RuntimeTables.attributeValues, .beginsWith(RuntimeTables.versionKeyPrefix(dataType: nil))),
+            ("audit record", RuntimeTables.activityHistory, nil),
+        ]
+        for (name, logical, condition) in records {
+            guard let table = registry.tableDefinitions.first(where: { $0.name == registry.physicalTable(logical) })
+            else { throw ValidationError("the schema has no table `\(logical)`") }
+            let request = QueryRequest(table: table.name, partition: partition, sortCondition: condition)
+            guard let item = median(try await allItems(store, request)) else {
+                throw ValidationError("the sample data holds no \(name): nothing to weigh")
+            }
+            samples.append(
+                LayoutSimulation.Sample(entity: "\(name) (\(logical))", table: table, item: item, companions: []))
+        }
+        return samples
     }
 
     /// Each entity's sample: its table, its median stored item, the `data` version and audit
