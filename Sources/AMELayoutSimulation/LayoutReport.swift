@@ -61,7 +61,7 @@ public enum LayoutReport {
     /// Bytes in GB of 2^30 bytes, two decimals (rounded up, so that a size just past a limit
     /// never reads as the limit).
     static func gigabytes(_ bytes: Int) -> String {
-        let hundredths = (bytes * 100 + 1_073_741_823) / 1_073_741_824
+        let hundredths = Int((Double(bytes) * 100 / 1_073_741_824).rounded(.up))
         let fraction = hundredths % 100
         return "\(grouped(hundredths / 100)).\(fraction < 10 ? "0" : "")\(fraction) GB"
     }

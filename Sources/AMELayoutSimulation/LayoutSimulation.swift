@@ -243,6 +243,43 @@ public struct LayoutSimulation: Sendable {
         }
     }
 
+    /// The most items of a simulated tenant: a thousand times the largest tenant the output
+    /// shows, and small enough that its bytes stay far from overflowing.
+    public static let maxItems = 100_000_000_000
+    /// The most item counts of one run, and the longest text that lists them.
+    public static let maxItemCounts = 20
+    public static let maxItemCountsText = 400
+
+    /// Why a list of item counts was refused: what is wrong and how to write it.
+    public struct ItemCountsError: Error, CustomStringConvertible, Equatable {
+        public var description: String
+    }
+
+    /// Reads a comma-separated list of item counts (`1000000,10000000`), each from 1 to
+    /// ``maxItems``, at most ``maxItemCounts`` of them.
+    public static func itemCounts(_ text: String) throws(ItemCountsError) -> [Int] {
+        let example = "write e.g. 1000000,10000000"
+        guard text.utf8.count <= maxItemCountsText else {
+            throw ItemCountsError(
+                description: "the list is \(text.utf8.count) bytes, more than \(maxItemCountsText); \(example)")
+        }
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+        guard parts.count <= maxItemCounts else {
+            throw ItemCountsError(description: "\(parts.count) counts, more than \(maxItemCounts); \(example)")
+        }
+        var counts: [Int] = []
+        for part in parts {
+            var trimmed = part
+            while trimmed.first == " " { trimmed.removeFirst() }
+            while trimmed.last == " " { trimmed.removeLast() }
+            guard let count = Int(trimmed), (1...maxItems).contains(count) else {
+                throw ItemCountsError(description: "`\(part)` is not a count from 1 to \(maxItems); \(example)")
+            }
+            counts.append(count)
+        }
+        return counts
+    }
+
     /// The partitions that hold `bytes` (at least one).
     func partitionCount(bytes: Int) -> Int {
         max(1, (bytes + limits.partitionBytes - 1) / limits.partitionBytes)

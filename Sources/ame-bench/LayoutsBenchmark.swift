@@ -16,23 +16,13 @@ struct LayoutsBenchmark: AsyncParsableCommand {
     @Option(help: "The tenant's item counts, comma-separated.")
     var items = "1000000,10000000,100000000"
 
-    /// Beyond this, a tenant's bytes would not fit the arithmetic (and no tenant is that large).
-    static let maxItems = 1_000_000_000_000
-
     func validate() throws { _ = try counts() }
 
     func counts() throws -> [Int] {
-        let parts = items.split(separator: ",", omittingEmptySubsequences: false)
-        guard !parts.isEmpty, parts.count <= 20 else {
-            throw ValidationError("--items takes 1 to 20 comma-separated counts, got \(parts.count)")
-        }
-        return try parts.map { part in
-            guard let count = Int(part.trimmingCharacters(in: .whitespaces)), (1...Self.maxItems).contains(count)
-            else {
-                throw ValidationError(
-                    "--items: `\(part)` is not a count from 1 to \(Self.maxItems); write e.g. --items 1000000,10000000")
-            }
-            return count
+        do {
+            return try LayoutSimulation.itemCounts(items)
+        } catch {
+            throw ValidationError("--items: \(error)")
         }
     }
 

@@ -156,4 +156,26 @@ import Testing
         #expect(row.indexes[0].largestKeyBytes == 250_000 * entry)
         #expect(row.collectionBytes == 1_000_000 * (row.itemBytes + 100))
     }
+
+    @Test func itemCountsAreReadFromACommaSeparatedListAndAnythingElseIsRefusedWithHowToWriteIt() throws {
+        #expect(try LayoutSimulation.itemCounts("1000000, 10000000,100000000") == [1_000_000, 10_000_000, 100_000_000])
+        #expect(try LayoutSimulation.itemCounts("1") == [1])
+        let hostile = [
+            "", "0", "-5", "1e6", "1_000", "12,", ",12", "1,,2", "one", "١٢", "99999999999999999999",
+            String(LayoutSimulation.maxItems + 1), Array(repeating: "1", count: 21).joined(separator: ","),
+            String(repeating: " ", count: 401) + "1",
+        ]
+        for text in hostile {
+            #expect(throws: LayoutSimulation.ItemCountsError.self, "\(text.prefix(40))") {
+                try LayoutSimulation.itemCounts(text)
+            }
+        }
+        do {
+            _ = try LayoutSimulation.itemCounts("10,x")
+            Issue.record("`x` was accepted")
+        } catch {
+            #expect(error.description.contains("`x` is not a count from 1 to"))
+            #expect(error.description.contains("write e.g. 1000000,10000000"))
+        }
+    }
 }
