@@ -58,6 +58,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // What the table layouts do to a large tenant, as a pure function (`ame-bench layouts`).
+        .target(
+            name: "AMELayoutSimulation",
+            dependencies: ["AMERuntime"]
+        ),
         // Benchmarks: `swift run -c release ame-bench --help` (results in docs/PERFORMANCE.md).
         .executableTarget(
             name: "ame-bench",
@@ -65,6 +70,7 @@ let package = Package(
                 "AMESchema",
                 "AMECodegen",
                 "AMERuntime",
+                "AMELayoutSimulation",
                 "AMEGenerated",
                 "AMEServer",
                 "AMEReference",
@@ -152,7 +158,7 @@ let package = Package(
         .testTarget(
             name: "AMERuntimeTests",
             dependencies: [
-                "AMERuntime", "AMEGenerated", "AMEServer", "AMEReference",
+                "AMERuntime", "AMEGenerated", "AMEServer", "AMEReference", "AMELayoutSimulation",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]

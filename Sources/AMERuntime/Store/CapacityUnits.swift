@@ -80,7 +80,7 @@ public enum CapacityRules {
     }
 
     /// The read units of reading `bytes` at once (at least the minimum).
-    static func readUnits(bytes: Int, consistent: Bool) -> Double {
+    package static func readUnits(bytes: Int, consistent: Bool) -> Double {
         let blocks = max(1, (bytes + readUnitBytes - 1) / readUnitBytes)
         return consistent ? Double(blocks) : Double(blocks) / 2
     }
@@ -103,7 +103,9 @@ public enum CapacityRules {
     }
 
     /// The write units of `actions` (a transaction, or a batch when not `transactional`).
-    static func write(_ actions: [WriteAction], tables: [String: TableDefinition], transactional: Bool) -> Double {
+    package static func write(
+        _ actions: [WriteAction], tables: [String: TableDefinition], transactional: Bool
+    ) -> Double {
         var units = 0.0
         for action in actions {
             switch action {
@@ -121,7 +123,7 @@ public enum CapacityRules {
     }
 
     /// The size of `item`'s entry in `index`; `nil` when the item lacks the index's keys (sparse).
-    static func indexEntrySize(_ item: Item, index: IndexDefinition, table: TableDefinition) -> Int? {
+    package static func indexEntrySize(_ item: Item, index: IndexDefinition, table: TableDefinition) -> Int? {
         guard item[index.sortAttribute] != nil else { return nil }
         if let partition = index.partitionAttribute, item[partition] == nil { return nil }
         var names: Set<String> = [table.partitionAttribute, table.sortAttribute, index.sortAttribute]
