@@ -175,5 +175,13 @@ books = dynamodb.scan(TableName="library-books")["Items"]
 assert [i["tenant#by-isbn"]["S"] for i in books] == ["shelf#default#s:9780316229296"], books
 listed = gql('{ bookList(isbn: "9780316229296") { bookList { title } } }')["bookList"]["bookList"]
 assert listed == [{"title": "The Fifth Season"}], listed
+# Books are laid out globally: the author's books are read through the global `author_uuid-index`.
+shelf = gql('{ authorList(limit: 10) { authorList { name books(limit: 10) { bookList { title } } } } }')
+assert shelf["authorList"]["authorList"] == [
+    {"name": "N. K. Jemisin", "books": {"bookList": [{"title": "The Fifth Season"}]}}], shelf
+tables = {t["TableName"]: t for t in (dynamodb.describe_table(TableName="library-books")["Table"],)}
+assert "LocalSecondaryIndexes" not in tables["library-books"], tables
+assert sorted(i["IndexName"] for i in tables["library-books"]["GlobalSecondaryIndexes"]) == [
+    "author_uuid-index", "by-isbn", "title-index"], tables
 print("example-check: PASS: with AME_STORE=dynamodb the example creates its library- tables and writes to them")
 PY

@@ -125,39 +125,31 @@ public struct LayoutSimulation: Sendable {
         self.limits = limits
     }
 
-    /// The composed partition attribute of `index` in the global layout.
-    public static func composedPartitionAttribute(of index: IndexDefinition) -> String {
-        "\(index.name)_partition"
-    }
-
     /// `table` in `layout`: unchanged in the local one; in the global one every index is global,
-    /// partitioned by its composed attribute.
+    /// partitioned by its composed attribute (as `layout: global` declares them).
     public static func table(_ table: TableDefinition, in layout: TableLayout) -> TableDefinition {
         guard layout == .global else { return table }
         var global = table
         global.indexes = table.indexes.map { index in
-            IndexDefinition(
-                name: index.name, partitionAttribute: composedPartitionAttribute(of: index),
-                sortAttribute: index.sortAttribute, sortIsNumber: index.sortIsNumber, projection: index.projection)
+            index.isGlobal
+                ? index
+                : IndexDefinition.global(
+                    name: index.name, sortAttribute: index.sortAttribute, sortIsNumber: index.sortIsNumber,
+                    projection: index.projection)
         }
         return global
     }
 
-    /// `item` as the write path stores it in `layout`: in the global one with each index's
-    /// composed partition attribute (the tenant, or the tenant and the `partition:` field's
-    /// value), for the indexes the item is in.
+    /// `item` as the write path stores it in `layout`: with the composed partition attribute of
+    /// each of its global indexes (every index in the global layout), by the runtime's own rule
+    /// (``IndexDefinition/partitionValue(tenant:fieldValue:)``).
     public static func item(_ item: Item, of table: TableDefinition, in layout: TableLayout) -> Item {
-        guard layout == .global, let tenant = item[table.partitionAttribute]?.stringValue else { return item }
+        guard let tenant = item[table.partitionAttribute]?.stringValue else { return item }
         var stored = item
-        for index in table.indexes where item[index.sortAttribute] != nil {
-            // The tenant is already a composite key (`<endpoint_id>#<part_id>`): the value is
-            // appended as one more escaped part.
-            var composed = tenant
-            if let partition = index.partitionAttribute {
-                guard let value = item[partition] else { continue }
-                composed += String(CompositeKey.separator) + CompositeKey.encode([value.stringValue ?? "\(value)"])
-            }
-            stored[composedPartitionAttribute(of: index)] = .string(composed)
+        for index in Self.table(table, in: layout).indexes {
+            guard let attribute = index.partitionAttribute, attribute != tenantAttribute else { continue }
+            stored[attribute] = index.partitionValue(
+                tenant: tenant, fieldValue: index.partitionField.flatMap { item[$0] })
         }
         return stored
     }
@@ -189,9 +181,9 @@ public struct LayoutSimulation: Sendable {
                         largestKeyBytes: 0, pageReadUnits: pageUnits))
                 continue
             }
-            // One partition key per tenant (or per tenant and value); today's `global: true`
-            // indexes are keyed by the value alone, whose most frequent one is the largest key.
-            let share = declared.partitionAttribute == nil ? 1 : sample.largestValueShare[index.name] ?? 1
+            // One partition key per tenant, or per tenant and value for an index with a
+            // `partition` field, whose most frequent value is the largest key.
+            let share = declared.partitionField == nil ? 1 : sample.largestValueShare[index.name] ?? 1
             let largestKey = Int((Double(items) * share).rounded(.up)) * stored
             let partitions = partitionCount(bytes: items * stored)
             readCeiling += Double(partitions) * limits.partitionReadUnits

@@ -118,7 +118,7 @@ struct LayoutsBenchmark: AsyncParsableCommand {
             companions.append((history, record))
             var shares: [String: Double] = [:]
             for index in entityTable.indexes {
-                guard let field = index.partitionAttribute else { continue }
+                guard let field = index.partitionField else { continue }
                 var counts: [ItemValue: Int] = [:]
                 for item in items { if let value = item[field] { counts[value, default: 0] += 1 } }
                 shares[index.name] = Double(counts.values.max() ?? items.count) / Double(items.count)

@@ -120,7 +120,9 @@ import Testing
         #expect(forged != byName.partitionValue(tenant: "acme#s:x", fieldValue: "y"))
         #expect(byName.partitionValue(tenant: "acme#default", fieldValue: nil) == nil)
         #expect(byName.partitionValue(tenant: "acme#default", fieldValue: .null) == nil)
+        // Without a partition field, the table's own `tenant` attribute: no composed attribute.
         let tenantOnly = IndexDefinition.global(name: "by-key", sortAttribute: "name")
+        #expect(tenantOnly.partitionAttribute == tenantAttribute && tenantOnly.isGlobal)
         #expect(tenantOnly.partitionValue(tenant: "acme#default", fieldValue: nil) == "acme#default")
     }
 }

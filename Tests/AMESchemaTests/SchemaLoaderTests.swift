@@ -100,7 +100,7 @@ import Testing
         ])
         #expect(
             errors == [
-                "schema/place.yaml:7:3: error: no local index of `Person` can serve hasMany relation `people` (add `place_uuid-index: { sort: place_uuid }` to the indexes of `Person`)"
+                "schema/place.yaml:7:3: error: no index of `Person` in the tenant's partition can serve hasMany relation `people` (add `place_uuid-index: { sort: place_uuid }` to the indexes of `Person`)"
             ])
     }
 

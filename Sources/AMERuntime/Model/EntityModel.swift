@@ -382,7 +382,7 @@ extension EntityDefinition {
     /// a global index holds only entries whose partition names their tenant.
     public func composeIndexPartitions(of item: inout Item, tenant partition: String) {
         for index in indexes where index.isGlobal {
-            guard let attribute = index.partitionAttribute else { continue }
+            guard let attribute = index.partitionAttribute, attribute != tenantAttribute else { continue }
             item[attribute] = index.partitionValue(
                 tenant: partition, fieldValue: index.partitionField.flatMap { item[$0] })
         }

@@ -195,13 +195,16 @@ public struct IndexDefinition: Sendable, Equatable {
     public var isGlobal: Bool { partitionAttribute != nil }
 
     /// A global index whose partition is the tenant and, when `partitionField` is given, that
-    /// field's value: stored in the composed attribute ``tenantScopedAttribute(of:)``.
+    /// field's value, stored in the composed attribute ``tenantScopedAttribute(of:)``. Without a
+    /// partition field the index is partitioned by the table's own `tenant` attribute: nothing
+    /// is added to the items.
     public static func global(
         name: String, partitionField: String? = nil, sortAttribute: String, sortIsNumber: Bool = false,
         projection: Projection = .all
     ) -> IndexDefinition {
         var index = IndexDefinition(
-            name: name, partitionAttribute: tenantScopedAttribute(of: name), sortAttribute: sortAttribute,
+            name: name, partitionAttribute: partitionField == nil ? tenantAttribute : tenantScopedAttribute(of: name),
+            sortAttribute: sortAttribute,
             sortIsNumber: sortIsNumber, projection: projection)
         index.partitionField = partitionField
         return index
