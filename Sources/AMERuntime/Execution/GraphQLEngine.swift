@@ -71,6 +71,9 @@ public struct GraphQLResponse: Sendable {
         case requestError
         /// A mutation where only queries are allowed (GraphQL over HTTP `GET`): nothing ran.
         case mutationRefused
+        /// The tenant's capacity units are spent (``RateLimiter``): nothing ran; the client may
+        /// retry after the seconds given (HTTP 429, `Retry-After`).
+        case rateLimited(retryAfterSeconds: Int)
     }
 
     /// The executed result, written straight into ``body``; `nil` when the request failed before
@@ -253,6 +256,9 @@ public final class GraphQLEngine: Sendable {
     /// The metric handles of its store calls, field errors and cache, made once; the server's
     /// request metrics use the same backend.
     public let metrics: RuntimeMetrics
+    /// Admits each request against its tenant's capacity units and charges what it cost; `nil`
+    /// when rate limits are off.
+    public let rateLimiter: RateLimiter?
 
     /// Hits and misses of the parsed-document cache, and how many documents it holds.
     public var documentCacheStatistics: (hits: Int, misses: Int, count: Int) { documents.statistics }
@@ -268,9 +274,10 @@ public final class GraphQLEngine: Sendable {
         pageTokens: PageTokenSigner = .random(), cache: HybridCache? = nil, introspection: Bool = true,
         uploadSigner: (any UploadURLSigning)? = nil,
         persistedOperations: PersistedOperationsConfiguration = PersistedOperationsConfiguration(),
-        metrics: RuntimeMetrics? = nil
+        metrics: RuntimeMetrics? = nil, rateLimiter: RateLimiter? = nil
     ) throws {
         self.cache = cache
+        self.rateLimiter = rateLimiter
         // One set of handles for the engine and its cache.
         self.metrics = metrics ?? cache?.metrics ?? RuntimeMetrics()
         introspectionEnabled = introspection
@@ -332,6 +339,8 @@ public final class GraphQLEngine: Sendable {
         let session = StoreSession(store: store, cache: cache, metrics: metrics)
         let limits = limits(for: tenant)
         var complexity = 0
+        // What admission control weighs: the plan's estimate of the request's capacity units.
+        let estimatedUnits = CapacityUnits.zero
         func response(
             data: ResultObject?, errors: [GraphQLErrorPayload], outcome: GraphQLResponse.Outcome = .requestError
         ) -> GraphQLResponse {
@@ -340,8 +349,8 @@ public final class GraphQLEngine: Sendable {
                 tree: data, outcome: outcome, errors: errors,
                 cost: ExecutionCost(
                     complexity: complexity, maxComplexity: limits.maxComplexity, storeCalls: counters.storeCalls,
-                    itemsRead: counters.itemsRead, cacheHits: counters.cacheHits, itemsScanned: counters.itemsScanned
-                ),
+                    itemsRead: counters.itemsRead, cacheHits: counters.cacheHits, itemsScanned: counters.itemsScanned,
+                    estimatedUnits: estimatedUnits),
                 storeCounters: counters
             )
         }
@@ -387,6 +396,11 @@ public final class GraphQLEngine: Sendable {
         } catch {
             return response(data: nil, errors: [GraphQLErrorPayload(error)])
         }
+        if let refusal = await admission(for: tenant, estimate: estimatedUnits) {
+            return response(
+                data: nil, errors: [GraphQLErrorPayload(.rateLimited(refusal))],
+                outcome: .rateLimited(retryAfterSeconds: refusal.retryAfterSeconds))
+        }
         if cached == nil {
             let validationErrors = Self.repeatedDefinitions(in: document) ?? validate(schema: schema, ast: document)
             if !validationErrors.isEmpty {
@@ -401,6 +415,7 @@ public final class GraphQLEngine: Sendable {
         }
         var result = response(data: data, errors: execution.errors, outcome: .executed)
         result.operationName = execution.operation.name?.value
+        await settle(result, for: tenant)
         return result
     }
 

@@ -24,6 +24,7 @@ public final class StoreSession: Sendable {
         public var cacheHits = 0
         /// Items read only to be tested by a filter no index serves (kept or dropped).
         public var itemsScanned = 0
+        public var unitsByOperation: [String: CapacityUnits] = [:]
     }
 
     public init(store: any Store, cache: HybridCache? = nil, metrics: RuntimeMetrics) {

@@ -1,0 +1,203 @@
+import AMEGenerated
+import AMEServer
+import Foundation
+import MetricsTestKit
+import Testing
+
+@testable import AMERuntime
+
+/// Per-tenant token buckets of capacity units: shared through a real `redis-server`, local when
+/// it is unreachable, and how the engine answers a tenant whose units are spent.
+@Suite struct RateLimitTests {
+    static let small = RateLimitClass(
+        name: "small", readUnitsPerSecond: 1, writeUnitsPerSecond: 1, readBurst: 10, writeBurst: 10)
+    static let large = RateLimitClass(name: "large", readUnitsPerSecond: 1000, writeUnitsPerSecond: 1000)
+    static let limits = RateLimits(classes: [small, large], defaultClass: "large", tenants: ["acme": "small"])
+    static let acme = Tenant(endpointId: "acme")
+    static let other = Tenant(endpointId: "other")
+
+    /// A limiter on `redis` whose keys are its own (tests share one server only within themselves).
+    static func limiter(
+        _ redis: RedisServer?, namespace: String, metrics: TestMetrics = TestMetrics(),
+        retryInterval: Duration = .seconds(1)
+    ) throws -> RateLimiter {
+        RateLimiter(
+            limits: limits, redis: try redis.map { try RedisConfiguration(url: $0.url) },
+            metrics: RuntimeMetrics(factory: metrics, tenantClasses: limits.classNames), namespace: namespace,
+            retryInterval: retryInterval)
+    }
+
+    @Test func twoLimitersOnOneRedisShareATenantsBucket() async throws {
+        guard let redis = try await RedisServer.start() else { return }
+        let namespace = "test:\(UUID().uuidString):"
+        let first = try Self.limiter(redis, namespace: namespace)
+        let second = try Self.limiter(redis, namespace: namespace)
+        #expect(await second.admit(Self.acme, estimate: CapacityUnits(read: 4)) == nil)
+
+        // The first instance charges 12 read units to a bucket of 10: it is in debt for both.
+        await first.charge(Self.acme, units: CapacityUnits(read: 12))
+        let tokens = try #require(try await second.sharedTokens(of: Self.acme))
+        #expect(tokens.read < 0 && tokens.read > -2.5, "\(tokens)")
+        #expect(tokens.write == 10)
+
+        let refusal = try #require(await second.admit(Self.acme, estimate: .zero))
+        #expect(refusal.kinds == [.read])
+        #expect(refusal.tenantClass == Self.small)
+        #expect((1...3).contains(refusal.retryAfterSeconds), "\(refusal)")
+        // Writes have their own bucket, and other tenants theirs.
+        #expect(await second.admit(Self.acme, estimate: CapacityUnits(write: 5)) != nil, "reads are still in debt")
+        #expect(await first.admit(Self.other, estimate: CapacityUnits(read: 500)) == nil)
+        let ttl = try await RedisClient(configuration: try RedisConfiguration(url: redis.url))
+            .send(["TTL", first.key(of: Self.acme)])
+        guard case .integer(let seconds) = ttl else {
+            Issue.record("the bucket has no expiry: \(ttl)")
+            return
+        }
+        // Expires once full again: 12 units at 1 per second, plus a second.
+        #expect((1...14).contains(seconds), "TTL \(seconds)")
+        await first.shutdown()
+        await second.shutdown()
+    }
+
+    @Test func aRequestLargerThanTheBurstIsAdmittedOnceTheBucketIsFull() async throws {
+        guard let redis = try await RedisServer.start() else { return }
+        let limiter = try Self.limiter(redis, namespace: "test:\(UUID().uuidString):")
+        // 50 units from a bucket of 10: capped at the burst, so it is not refused forever.
+        #expect(await limiter.admit(Self.acme, estimate: CapacityUnits(read: 50)) == nil)
+        await limiter.charge(Self.acme, units: CapacityUnits(read: 9.5))
+        let refusal = try #require(await limiter.admit(Self.acme, estimate: CapacityUnits(read: 50)))
+        // 0.5 left of the 10 it needs: 9.5 seconds at 1 unit per second, in whole seconds.
+        #expect((9...10).contains(refusal.retryAfterSeconds), "\(refusal)")
+        #expect(refusal.kinds == [.read])
+        await limiter.shutdown()
+    }
+
+    @Test func afterTheAdvertisedRetryAfterTheRequestIsAdmitted() async throws {
+        guard let redis = try await RedisServer.start() else { return }
+        let limiter = try Self.limiter(redis, namespace: "test:\(UUID().uuidString):")
+        await limiter.charge(Self.acme, units: CapacityUnits(write: 11))
+        let refusal = try #require(await limiter.admit(Self.acme, estimate: CapacityUnits(write: 1)))
+        #expect(refusal.kinds == [.write])
+        let before = try #require(try await limiter.sharedTokens(of: Self.acme)).write
+        #expect(before < 0)
+        try await Task.sleep(for: .seconds(refusal.retryAfterSeconds))
+        #expect(await limiter.admit(Self.acme, estimate: CapacityUnits(write: 1)) == nil)
+        // What let it in is the refill in Redis, at the class's rate.
+        let after = try #require(try await limiter.sharedTokens(of: Self.acme)).write
+        #expect(after >= 1 && after - before >= Double(refusal.retryAfterSeconds) * 0.99, "\(before) → \(after)")
+        await limiter.shutdown()
+    }
+
+    @Test func withRedisDownEachInstanceStillLimitsAndCountsItsLocalDecisions() async throws {
+        guard let redis = try await RedisServer.start() else { return }
+        let metrics = TestMetrics()
+        let limiter = try Self.limiter(
+            redis, namespace: "test:\(UUID().uuidString):", metrics: metrics, retryInterval: .milliseconds(50))
+        #expect(await limiter.admit(Self.acme, estimate: .zero) == nil)
+        #expect(metrics.counterTotal(label: "ame_rate_limit_fallbacks_total") == 0)
+        redis.kill()
+
+        await limiter.charge(Self.acme, units: CapacityUnits(read: 12))
+        let refusal = try #require(await limiter.admit(Self.acme, estimate: .zero))
+        #expect(refusal.kinds == [.read])
+        #expect(await limiter.admit(Self.other, estimate: CapacityUnits(read: 10)) == nil)
+        #expect(metrics.counterTotal(label: "ame_rate_limit_fallbacks_total") == 3)
+        #expect(
+            metrics.counterTotal(
+                label: "ame_rate_limited_total", dimensions: [("kind", "read"), ("tenant_class", "small")])
+                == 1)
+
+        // Back: decisions are shared again, and no longer counted as local.
+        try await redis.run()
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(await limiter.admit(Self.acme, estimate: .zero) == nil, "Redis's bucket was never charged")
+        #expect(try await limiter.sharedTokens(of: Self.acme) != nil)
+        #expect(metrics.counterTotal(label: "ame_rate_limit_fallbacks_total") == 3)
+        await limiter.shutdown()
+    }
+
+    @Test func withoutRedisTheBucketsAreThisInstancesAndNothingIsAFallback() async throws {
+        let metrics = TestMetrics()
+        let limiter = try Self.limiter(nil, namespace: "unused:", metrics: metrics)
+        await limiter.charge(Self.acme, units: CapacityUnits(read: 3, write: 10.5))
+        let refusal = try #require(await limiter.admit(Self.acme, estimate: CapacityUnits(read: 6)))
+        #expect(refusal.kinds == [.write])
+        #expect(metrics.counterTotal(label: "ame_rate_limit_fallbacks_total") == 0)
+        #expect(await limiter.admit(Self.other, estimate: .zero) == nil)
+    }
+
+    @Test func theLocalBucketRefillsAtItsRateUpToItsBurst() {
+        var bucket = TokenBucket(burst: 10, now: 0)
+        bucket.charge(14)
+        #expect(bucket.tokens == -4)
+        #expect(bucket.retryAfter(estimate: 0, unitsPerSecond: 2, burst: 10) == 3)
+        bucket.refill(unitsPerSecond: 2, burst: 10, now: 2)
+        #expect(bucket.tokens == 0)
+        #expect(bucket.retryAfter(estimate: 0, unitsPerSecond: 2, burst: 10) == 1, "empty is refused")
+        bucket.refill(unitsPerSecond: 2, burst: 10, now: 3)
+        #expect(bucket.retryAfter(estimate: 0, unitsPerSecond: 2, burst: 10) == nil)
+        #expect(bucket.retryAfter(estimate: 5, unitsPerSecond: 2, burst: 10) == 2)
+        bucket.refill(unitsPerSecond: 2, burst: 10, now: 100)
+        #expect(bucket.tokens == 10)
+        #expect(bucket.retryAfter(estimate: 1000, unitsPerSecond: 2, burst: 10) == nil, "capped at the burst")
+    }
+
+    // MARK: The engine
+
+    /// An engine over a fresh embedded store whose tenant `acme` is in class `small`.
+    static func engine(limiter: RateLimiter?, store: any Store) async throws -> GraphQLEngine {
+        let engine = try GraphQLEngine(
+            registry: AMESchemaRegistry.registry, store: store, metrics: limiter?.metrics, rateLimiter: limiter)
+        try await engine.createTables()
+        return engine
+    }
+
+    @Test func aRefusedRequestReadsNothingChangesNothingAndSaysWhenToRetry() async throws {
+        let metrics = TestMetrics()
+        let limiter = try Self.limiter(nil, namespace: "unused:", metrics: metrics)
+        let store = try SQLiteStore(path: nil)
+        let engine = try await Self.engine(limiter: limiter, store: store)
+        let unlimited = try await Self.engine(limiter: nil, store: store)
+        _ = try await SampleData(corporations: 1, places: 1, contacts: 2, requests: 0).load(
+            into: unlimited, tenant: Self.acme)
+        let list = GraphQLRequest(query: "{ contactProfileList { contactProfileList { email } } }")
+        #expect(await engine.execute(list, tenant: Self.acme).outcome == .executed)
+
+        await limiter.charge(Self.acme, units: CapacityUnits(read: 12))
+        let refused = await engine.execute(list, tenant: Self.acme)
+        guard case .rateLimited(let seconds) = refused.outcome else {
+            Issue.record("not rate limited: \(refused.outcome)")
+            return
+        }
+        #expect(seconds >= 1)
+        #expect(refused.errorCodes == ["RATE_LIMITED"])
+        #expect(refused.cost.storeCalls == 0)
+        #expect(refused.storeCounters == StoreSession.Counters())
+        #expect(refused.data == nil)
+        let error = try #require(refused.errors.first)
+        #expect(error.json["extensions"]?["retryAfterSeconds"] == .int(seconds))
+        #expect(error.json["extensions"]?["units"] == ["read"])
+        #expect(error.error.message.contains("read"))
+        #expect(error.error.message.contains("1 read units per second, 10 at once"))
+        #expect(error.error.message.contains("retry after \(seconds) s"))
+        #expect(
+            metrics.counterTotal(
+                label: "ame_rate_limited_total", dimensions: [("kind", "read"), ("tenant_class", "small")])
+                == 1)
+
+        // A refused mutation writes nothing.
+        let places = GraphQLRequest(query: "{ placeList { placeList { businessName } } }")
+        let placesBefore = await unlimited.execute(places, tenant: Self.acme).data
+        let create = GraphQLRequest(
+            query: #"mutation { insertUpdatePlace(businessName: "Refused", updatedBy: "x") { place { placeUuid } } }"#)
+        let refusedWrite = await engine.execute(create, tenant: Self.acme)
+        #expect(refusedWrite.errorCodes == ["RATE_LIMITED"])
+        #expect(refusedWrite.cost.storeCalls == 0)
+        let placesAfter = await unlimited.execute(places, tenant: Self.acme).data
+        #expect(placesAfter?["placeList"]?["placeList"]?.arrayValue.count == 1)
+        #expect(placesAfter == placesBefore)
+
+        // Another tenant is not affected.
+        #expect(await engine.execute(list, tenant: Self.other).outcome == .executed)
+    }
+}
