@@ -1,6 +1,7 @@
 import AMEGenerated
 import AMEServer
 import Foundation
+import Logging
 import MetricsTestKit
 import Testing
 
@@ -12,19 +13,47 @@ import Testing
     static let small = RateLimitClass(
         name: "small", readUnitsPerSecond: 1, writeUnitsPerSecond: 1, readBurst: 10, writeBurst: 10)
     static let large = RateLimitClass(name: "large", readUnitsPerSecond: 1000, writeUnitsPerSecond: 1000)
-    static let limits = RateLimits(classes: [small, large], defaultClass: "large", tenants: ["acme": "small"])
+    static let limits = RateLimits(classes: [small, large], defaultClass: "large", tenants: [("acme", "small")])
     static let acme = Tenant(endpointId: "acme")
     static let other = Tenant(endpointId: "other")
 
     /// A limiter on `redis` whose keys are its own (tests share one server only within themselves).
     static func limiter(
         _ redis: RedisServer?, namespace: String, metrics: TestMetrics = TestMetrics(),
-        retryInterval: Duration = .seconds(1)
+        retryInterval: Duration = .seconds(1), log: LogLines = LogLines()
     ) throws -> RateLimiter {
         RateLimiter(
             limits: limits, redis: try redis.map { try RedisConfiguration(url: $0.url) },
             metrics: RuntimeMetrics(factory: metrics, tenantClasses: limits.classNames), namespace: namespace,
-            retryInterval: retryInterval)
+            retryInterval: retryInterval, logger: Logger(label: "ame.limits") { _ in log })
+    }
+
+    /// A log handler that keeps the messages it is given, with their levels.
+    struct LogLines: LogHandler, @unchecked Sendable {
+        final class Lines: @unchecked Sendable {
+            let lock = NSLock()
+            var lines: [String] = []
+        }
+        let lines = Lines()
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            lines.lock.lock()
+            lines.lines.append("\(event.level): \(event.message)")
+            lines.lock.unlock()
+        }
+
+        var messages: [String] {
+            lines.lock.lock()
+            defer { lines.lock.unlock() }
+            return lines.lines
+        }
     }
 
     @Test func twoLimitersOnOneRedisShareATenantsBucket() async throws {
@@ -91,8 +120,10 @@ import Testing
     @Test func withRedisDownEachInstanceStillLimitsAndCountsItsLocalDecisions() async throws {
         guard let redis = try await RedisServer.start() else { return }
         let metrics = TestMetrics()
+        let log = LogLines()
         let limiter = try Self.limiter(
-            redis, namespace: "test:\(UUID().uuidString):", metrics: metrics, retryInterval: .milliseconds(50))
+            redis, namespace: "test:\(UUID().uuidString):", metrics: metrics, retryInterval: .milliseconds(50), log: log
+        )
         #expect(await limiter.admit(Self.acme, estimate: .zero) == nil)
         #expect(metrics.counterTotal(label: "ame_rate_limit_fallbacks_total") == 0)
         redis.kill()
@@ -106,6 +137,11 @@ import Testing
             metrics.counterTotal(
                 label: "ame_rate_limited_total", dimensions: [("kind", "read"), ("tenant_class", "small")])
                 == 1)
+        // Once per outage, not per decision.
+        #expect(
+            log.messages == [
+                "warning: redis unreachable: rate limits are enforced by each instance alone until it answers"
+            ])
 
         // Back: decisions are shared again, and no longer counted as local.
         try await redis.run()
@@ -113,6 +149,8 @@ import Testing
         #expect(await limiter.admit(Self.acme, estimate: .zero) == nil, "Redis's bucket was never charged")
         #expect(try await limiter.sharedTokens(of: Self.acme) != nil)
         #expect(metrics.counterTotal(label: "ame_rate_limit_fallbacks_total") == 3)
+        #expect(log.messages.count == 2)
+        #expect(log.messages.last == "notice: rate limits are shared through Redis again")
         await limiter.shutdown()
     }
 
@@ -124,6 +162,34 @@ import Testing
         #expect(refusal.kinds == [.write])
         #expect(metrics.counterTotal(label: "ame_rate_limit_fallbacks_total") == 0)
         #expect(await limiter.admit(Self.other, estimate: .zero) == nil)
+        // Tenants are told apart by the bytes of their ids, here too.
+        let composed = Tenant(endpointId: "caf\u{E9}")
+        await limiter.charge(composed, units: CapacityUnits(read: 2000))  // class `large`: 1000 at once
+        #expect(await limiter.admit(composed, estimate: .zero) != nil)
+        #expect(await limiter.admit(Tenant(endpointId: "cafe\u{301}"), estimate: .zero) == nil)
+    }
+
+    @Test func capacityUnitsAreCountedByKindOperationAndTenantClass() {
+        let metrics = TestMetrics()
+        let runtime = RuntimeMetrics(factory: metrics, tenantClasses: ["small", "large"])
+        #expect(
+            metrics.counters(label: "ame_capacity_units_total").count == 2 * 2 * RuntimeMetrics.storeOperations.count,
+            "every series is made at once")
+        runtime.recordCapacityUnits(
+            ["Query": CapacityUnits(read: 1.5), "TransactWriteItems": CapacityUnits(read: 2, write: 6)],
+            tenantClass: "small")
+        runtime.recordCapacityUnits(
+            ["Query": CapacityUnits(read: 1.5), "Scan": CapacityUnits(read: 9)], tenantClass: "small")
+        func total(_ kind: String, _ operation: String, _ tenantClass: String = "small") -> Int64 {
+            metrics.counterTotal(
+                label: "ame_capacity_units_total",
+                dimensions: [("kind", kind), ("operation", operation), ("tenant_class", tenantClass)])
+        }
+        #expect(total("read", "Query") == 3)
+        #expect(total("read", "TransactWriteItems") == 2)
+        #expect(total("write", "TransactWriteItems") == 6)
+        #expect(total("read", "Query", "large") == 0)
+        #expect(metrics.counters(label: "ame_capacity_units_total").count == 20, "no series for an unknown operation")
     }
 
     @Test func theLocalBucketRefillsAtItsRateUpToItsBurst() {

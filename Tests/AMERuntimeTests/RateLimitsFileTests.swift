@@ -32,6 +32,13 @@ import Testing
         // Ids are compared as bytes: a look-alike is another tenant.
         #expect(limits.tenantClass(of: Tenant(endpointId: "ACME")).name == "standard")
         #expect(limits.tenantClass(of: Tenant(endpointId: "acme\u{301}")).name == "standard")
+        let accents = try RateLimits.parse(
+            #"{"default": "a", "classes": {"a": {"readUnitsPerSecond": 1, "writeUnitsPerSecond": 1}, "b": {"readUnitsPerSecond": 2, "writeUnitsPerSecond": 2}}, "tenants": {"caf\u00e9": "b"}}"#
+        )
+        #expect(accents.tenantClass(of: Tenant(endpointId: "caf\u{E9}")).name == "b")
+        #expect(
+            accents.tenantClass(of: Tenant(endpointId: "cafe\u{301}")).name == "a",
+            "canonically equal, but other bytes: another tenant")
     }
 
     /// Each file, and the start of where it is wrong and what is wrong.

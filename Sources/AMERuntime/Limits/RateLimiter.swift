@@ -20,6 +20,8 @@ public final class RateLimiter: Sendable {
     let namespace: String
     /// How long after a failed call Redis is left alone before it is tried again.
     let retryInterval: Duration
+    /// Where an outage's start and end are logged.
+    let logger: Logger
     private let state: Mutex<State>
 
     private struct State {
@@ -27,13 +29,25 @@ public final class RateLimiter: Sendable {
         var outage = false
         /// Redis is not called before this instant (after a failure).
         var skipRedisUntil: ContinuousClock.Instant?
-        /// This process's own buckets (used without Redis, or while it is unreachable), by tenant.
-        var buckets: [String: Buckets] = [:]
+        /// This process's own buckets (used without Redis, or while it is unreachable), by the
+        /// bytes of the tenant's partition key.
+        var buckets: [[UInt8]: Buckets] = [:]
     }
 
     private struct Buckets {
         var read: TokenBucket
         var write: TokenBucket
+        /// The tenant's class when the buckets were last used.
+        var tenantClass: RateLimitClass
+
+        /// Whether both buckets would be full by `now` (then they are the same as none).
+        func isFull(at now: Double) -> Bool {
+            var read = read
+            var write = write
+            read.refill(unitsPerSecond: tenantClass.readUnitsPerSecond, burst: tenantClass.readBurst, now: now)
+            write.refill(unitsPerSecond: tenantClass.writeUnitsPerSecond, burst: tenantClass.writeBurst, now: now)
+            return read.tokens >= tenantClass.readBurst && write.tokens >= tenantClass.writeBurst
+        }
     }
 
     /// Local buckets kept before full ones are dropped (a full bucket is the same as none).
@@ -43,8 +57,9 @@ public final class RateLimiter: Sendable {
 
     public init(
         limits: RateLimits, redis: RedisConfiguration?, metrics: RuntimeMetrics, namespace: String = "ame:rate:",
-        retryInterval: Duration = .seconds(1)
+        retryInterval: Duration = .seconds(1), logger: Logger = Logger(label: "ame.limits")
     ) {
+        self.logger = logger
         self.limits = limits
         self.redis = redis.map { RedisClient(configuration: $0) }
         self.metrics = metrics
@@ -97,7 +112,7 @@ public final class RateLimiter: Sendable {
                     }
                     return state.outage
                 }
-                if recovered { Self.logger.notice("rate limits are shared through Redis again") }
+                if recovered { logger.notice("rate limits are shared through Redis again") }
                 return result
             } catch {
                 let started = state.withLock { state -> Bool in
@@ -109,7 +124,7 @@ public final class RateLimiter: Sendable {
                 }
                 if started {
                     // Once per outage, not per request.
-                    Self.logger.warning(
+                    logger.warning(
                         "redis unreachable: rate limits are enforced by each instance alone until it answers",
                         metadata: ["error": "\(error)"])
                 }
@@ -124,12 +139,13 @@ public final class RateLimiter: Sendable {
     ) -> (refused: [CapacityKind], retryAfter: Int) {
         let now = (ContinuousClock.now - start) / .seconds(1)
         return state.withLock { state in
-            let key = tenant.partitionKey
+            let key = Array(tenant.partitionKey.utf8)
             var buckets =
                 state.buckets[key]
                 ?? Buckets(
                     read: TokenBucket(burst: tenantClass.readBurst, now: now),
-                    write: TokenBucket(burst: tenantClass.writeBurst, now: now))
+                    write: TokenBucket(burst: tenantClass.writeBurst, now: now), tenantClass: tenantClass)
+            buckets.tenantClass = tenantClass
             buckets.read.refill(unitsPerSecond: tenantClass.readUnitsPerSecond, burst: tenantClass.readBurst, now: now)
             buckets.write.refill(
                 unitsPerSecond: tenantClass.writeUnitsPerSecond, burst: tenantClass.writeBurst, now: now)
@@ -154,9 +170,8 @@ public final class RateLimiter: Sendable {
             }
             state.buckets[key] = buckets
             if state.buckets.count > Self.localBucketsKept {
-                state.buckets = state.buckets.filter { _, buckets in
-                    buckets.read.tokens < tenantClass.readBurst || buckets.write.tokens < tenantClass.writeBurst
-                }
+                // A full bucket is the same as none; those still filling are kept.
+                state.buckets = state.buckets.filter { !$0.value.isFull(at: now) }
             }
             return (refused, retryAfter)
         }
@@ -238,8 +253,6 @@ public final class RateLimiter: Sendable {
         else { return nil }
         return CapacityUnits(read: read, write: write)
     }
-
-    static let logger = Logger(label: "ame.limits")
 }
 
 /// Why a request was refused before it ran: its tenant's buckets of `kinds` cannot cover it now.

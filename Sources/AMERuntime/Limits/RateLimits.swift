@@ -40,8 +40,9 @@ public struct RateLimits: Sendable, Equatable {
     public var classes: [String: RateLimitClass]
     /// The class of tenants the file does not list.
     public var defaultClass: String
-    /// Class names by `endpoint_id` or `endpoint_id#part_id` (the latter wins).
-    public var tenants: [String: String]
+    /// Class names by the bytes of an `endpoint_id` or `endpoint_id#part_id` (the latter wins):
+    /// ids are compared as bytes, never as canonically equal text.
+    public var tenants: [[UInt8]: String]
 
     /// The tenant class of every request when no rate limits are configured (a metric label).
     public static let unlimitedClass = "default"
@@ -62,10 +63,11 @@ public struct RateLimits: Sendable, Equatable {
         }
     }
 
-    public init(classes: [RateLimitClass], defaultClass: String, tenants: [String: String] = [:]) {
+    public init(classes: [RateLimitClass], defaultClass: String, tenants: [(tenant: String, tenantClass: String)] = [])
+    {
         self.classes = Dictionary(classes.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.defaultClass = defaultClass
-        self.tenants = tenants
+        self.tenants = Dictionary(tenants.map { (Array($0.tenant.utf8), $0.tenantClass) }, uniquingKeysWith: { $1 })
     }
 
     /// The class names, sorted (the label values of the rate metrics).
@@ -73,7 +75,7 @@ public struct RateLimits: Sendable, Equatable {
 
     /// The class of `tenant`: its `endpoint#part` entry, else its endpoint's, else the default.
     public func tenantClass(of tenant: Tenant) -> RateLimitClass {
-        let name = tenants[tenant.partitionKey] ?? tenants[tenant.endpointId] ?? defaultClass
+        let name = tenants[Array(tenant.partitionKey.utf8)] ?? tenants[Array(tenant.endpointId.utf8)] ?? defaultClass
         return classes[name] ?? classes[defaultClass]!
     }
 
@@ -157,7 +159,7 @@ public struct RateLimits: Sendable, Equatable {
         guard classMembers[defaultClass] != nil else {
             throw RateLimitsError(at: "`default`", "names `\(defaultClass)`, which is not one of `classes`")
         }
-        var tenants: [String: String] = [:]
+        var tenants: [(tenant: String, tenantClass: String)] = []
         switch top["tenants"] {
         case nil, .null?: break
         case .object(let members)?:
@@ -177,7 +179,7 @@ public struct RateLimits: Sendable, Equatable {
                         at: "`tenants.\(tenant)`",
                         "must name one of the classes (\(classMembers.keys.sorted().joined(separator: ", ")))")
                 }
-                tenants[tenant] = name
+                tenants.append((tenant, name))
             }
         case _?:
             throw RateLimitsError(
