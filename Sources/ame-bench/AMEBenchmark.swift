@@ -12,6 +12,7 @@ struct AMEBenchmark: AsyncParsableCommand {
         abstract: "Measure AME's performance.",
         subcommands: [
             CodegenBenchmark.self, ExecutorBenchmark.self, RequestBenchmark.self, CacheBenchmark.self,
+            RateLimitBenchmark.self,
             WriteSyntheticSchema.self,
             WriteEnvExample.self,
         ]
