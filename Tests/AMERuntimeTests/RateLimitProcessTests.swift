@@ -14,7 +14,7 @@ import Testing
           "default": "standard",
           "classes": {
             "standard": {"readUnitsPerSecond": 1000, "writeUnitsPerSecond": 1000},
-            "small": {"readUnitsPerSecond": 1, "writeUnitsPerSecond": 1, "readBurst": 10, "writeBurst": 10}
+            "small": {"readUnitsPerSecond": 1, "writeUnitsPerSecond": 1, "readBurst": 0.5, "writeBurst": 10}
           },
           "tenants": {"acme": "small"}
         }
@@ -69,21 +69,18 @@ import Testing
         let (second, secondPort) = try await Self.serve(binary, folder: folder, environment: environment)
         defer { second.stop() }
 
-        // The first instance admits acme, and its bucket is the shared one in Redis.
-        let admitted = try await Self.query(firstPort, endpoint: "acme")
-        #expect(admitted.status == 200, "\(admitted.body)")
+        // The first instance admits acme and charges what the query cost (a Query costs at least
+        // half a unit) to the bucket in Redis: half a unit at once, so it is now empty or in debt.
+        let spent = try await Self.query(firstPort, endpoint: "acme")
+        #expect(spent.status == 200, "\(spent.body)")
+        let cost = try #require(spent.body["extensions"]?["cost"]?["readUnits"].flatMap(Self.number))
+        #expect(cost >= 0.5)
         let client = RedisClient(configuration: try RedisConfiguration(url: redis.url))
         defer { Task { await client.close() } }
         #expect(try await client.send(["EXISTS", "ame:rate:acme#default"]) == .integer(1))
 
-        // Another instance of the same limits (this process) spends what acme has left, and more.
-        let limits = try RateLimits.parse(Self.limitsFile)
-        let spender = RateLimiter(
-            limits: limits, redis: try RedisConfiguration(url: redis.url), metrics: RuntimeMetrics())
-        let left = try #require(try await spender.sharedTokens(of: Tenant(endpointId: "acme")))
-        await spender.charge(Tenant(endpointId: "acme"), units: CapacityUnits(read: left.read + 1.5))
-        await spender.shutdown()
-
+        // It takes `cost` seconds at 1 unit per second to hold half a unit again: meanwhile the
+        // other instance refuses acme, and so does the first.
         for port in [secondPort, firstPort] {
             let refused = try await Self.query(port, endpoint: "acme")
             #expect(refused.status == 429, "\(refused.body)")
@@ -91,10 +88,10 @@ import Testing
             #expect(error?["extensions"]?["code"] == "RATE_LIMITED")
             let seconds = try #require(error?["extensions"]?["retryAfterSeconds"]?.intValue)
             #expect(refused.retryAfter == String(seconds))
-            #expect((1...3).contains(seconds), "\(seconds)")
+            #expect((1...Int(cost) + 1).contains(seconds), "\(seconds) s after spending \(cost) units")
             #expect(refused.body["data"] == nil)
             #expect(refused.body["extensions"]?["cost"]?["storeCalls"] == .int(0))
-            #expect(error?["message"]?.stringValue?.contains("1 read units per second, 10 at once") == true)
+            #expect(error?["message"]?.stringValue?.contains("1 read units per second, 0.5 at once") == true)
         }
         // Another tenant is not affected, on either instance.
         #expect(try await Self.query(secondPort, endpoint: "globex").status == 200)
@@ -107,13 +104,27 @@ import Testing
         let again = try await Self.query(secondPort, endpoint: "acme")
         #expect(again.status == 200, "\(again.body)")
 
-        // The refusals are in the metrics of the instance that refused, by class (no tenant id).
+        // The refusals are in the metrics of the instance that refused, by class (no tenant id),
+        // and so are the units its requests cost.
         let (metrics, _) = try await URLSession.shared.data(
             from: URL(string: "http://127.0.0.1:\(secondPort)/metrics")!)
-        let lines = String(decoding: metrics, as: UTF8.self).split(separator: "\n")
+        let lines = String(decoding: metrics, as: UTF8.self).split(separator: "\n").map(String.init)
         #expect(lines.contains("ame_rate_limited_total{kind=\"read\",tenant_class=\"small\"} 2"), "\(lines)")
         #expect(lines.contains("ame_rate_limited_total{kind=\"write\",tenant_class=\"standard\"} 0"))
         #expect(lines.contains("ame_rate_limit_fallbacks_total 0"))
+        let smallQueries = lines.first {
+            $0.hasPrefix("ame_capacity_units_total{kind=\"read\",operation=\"Query\",tenant_class=\"small\"}")
+        }
+        let units = try #require(smallQueries?.split(separator: " ").last.flatMap { Double($0) })
+        #expect(units >= 0.5, "acme's admitted Query on this instance")
         #expect(!lines.contains { $0.contains("acme") })
+    }
+
+    static func number(_ value: JSONValue) -> Double? {
+        switch value {
+        case .int(let number): Double(number)
+        case .double(let number): number
+        default: nil
+        }
     }
 }

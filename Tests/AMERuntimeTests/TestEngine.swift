@@ -52,9 +52,11 @@ struct TestEngine {
         self.init(engine: engine, keys: try await sample?.load(into: engine, tenant: tenant) ?? SampleData.Keys())
     }
 
-    func run(_ query: String, variables: JSONObject = [:], tenant: Tenant = TestEngine.tenantA) async -> GraphQLResponse
-    {
-        await engine.execute(GraphQLRequest(query: query, variables: variables), tenant: tenant)
+    func run(
+        _ query: String, variables: JSONObject = [:], tenant: Tenant = TestEngine.tenantA,
+        extensions: JSONObject = [:]
+    ) async -> GraphQLResponse {
+        await engine.execute(GraphQLRequest(query: query, variables: variables, extensions: extensions), tenant: tenant)
     }
 }
 

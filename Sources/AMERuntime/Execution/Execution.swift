@@ -52,7 +52,7 @@ final class Execution {
     var rootTypeName: String { operation.operation == .mutation ? engine.mutationTypeName : "Query" }
 
     /// The complexity and depth of the operation, computed before any store call.
-    func measure() throws(AMEError) -> (complexity: Int, depth: Int) {
+    func measure() throws(AMEError) -> ComplexityAnalysis.Measure {
         let fields = try collector.collect(operation.selectionSet, typeName: rootTypeName)
         return try ComplexityAnalysis(engine: engine, collector: collector, limits: limits).measure(fields)
     }

@@ -88,6 +88,16 @@ public struct GraphQLResponse: Sendable {
     public var storeCounters: StoreSession.Counters
     /// The name of the operation executed, when it has one (for logs and metrics).
     public var operationName: String?
+    /// Every store call by level, when the request asked for it (`extensions: {"plan": true}`),
+    /// answered as `extensions.plan`.
+    public var plan: StorePlan?
+
+    /// The response's `extensions`.
+    var extensions: JSONValue {
+        var object: JSONObject = ["cost": cost.json]
+        if let plan { object["plan"] = plan.json }
+        return .object(object)
+    }
 
     /// Whether the request failed before execution began (HTTP 400 in GraphQL over HTTP, or 405
     /// for a refused mutation).
@@ -98,7 +108,7 @@ public struct GraphQLResponse: Sendable {
         var object = JSONObject()
         if !errors.isEmpty { object["errors"] = .array(errors.map(\.json)) }
         if let data { object["data"] = data } else if errors.isEmpty || outcome == .executed { object["data"] = .null }
-        object["extensions"] = ["cost": cost.json]
+        object["extensions"] = extensions
         return .object(object)
     }
 
@@ -123,9 +133,39 @@ public struct GraphQLResponse: Sendable {
         }
         writer.write(string: "extensions")
         writer.writeRaw(":")
-        writer.write(["cost": cost.json])
+        writer.write(extensions)
         writer.writeRaw("}")
         return writer.bytes
+    }
+}
+
+/// The store calls of one request, by the executor's level: what `extensions.plan` answers.
+public struct StorePlan: Sendable, Equatable {
+    public var operations: [StoreOperationRecord]
+    /// Calls past ``StoreSession/maxRecordedOperations``, counted but not listed.
+    public var notListed: Int
+
+    init(_ counters: StoreSession.Counters) {
+        operations = counters.operations
+        notListed = counters.operationsNotRecorded
+    }
+
+    /// `{"levels": [{"level": 1, "operations": [...], "readUnits": …}], …}`: level 0 holds the
+    /// calls made before the first level (a mutation's writes and the reads they need).
+    public var json: JSONValue {
+        let levels = Dictionary(grouping: operations, by: \.level).sorted { $0.key < $1.key }
+        var object: JSONObject = [
+            "levels": .array(
+                levels.map { level, operations in
+                    let units = operations.reduce(CapacityUnits.zero) { $0 + $1.units }
+                    return [
+                        "level": .int(level), "operations": .array(operations.map(\.json)),
+                        "readUnits": .double(units.read), "writeUnits": .double(units.write),
+                    ]
+                })
+        ]
+        if notListed > 0 { object["operationsNotListed"] = .int(notListed) }
+        return .object(object)
     }
 }
 
@@ -336,23 +376,28 @@ public final class GraphQLEngine: Sendable {
                     complexity: 0, maxComplexity: limits(for: tenant).maxComplexity, storeCalls: 0, itemsRead: 0),
                 storeCounters: StoreSession.Counters())
         }
-        let session = StoreSession(store: store, cache: cache, metrics: metrics)
+        let wantsPlan = if case .bool(true)? = request.extensions["plan"] { true } else { false }
+        let session = StoreSession(
+            store: store, cache: cache, metrics: metrics, tables: registry.tableDefinitions,
+            recordsOperations: wantsPlan)
         let limits = limits(for: tenant)
         var complexity = 0
-        // What admission control weighs: the plan's estimate of the request's capacity units.
-        let estimatedUnits = CapacityUnits.zero
+        var estimatedUnits = CapacityUnits.zero
         func response(
             data: ResultObject?, errors: [GraphQLErrorPayload], outcome: GraphQLResponse.Outcome = .requestError
         ) -> GraphQLResponse {
             let counters = session.counters
-            return GraphQLResponse(
+            var response = GraphQLResponse(
                 tree: data, outcome: outcome, errors: errors,
                 cost: ExecutionCost(
                     complexity: complexity, maxComplexity: limits.maxComplexity, storeCalls: counters.storeCalls,
                     itemsRead: counters.itemsRead, cacheHits: counters.cacheHits, itemsScanned: counters.itemsScanned,
-                    estimatedUnits: estimatedUnits),
+                    units: counters.units, estimatedUnits: estimatedUnits, consumedUnits: counters.consumedUnits
+                ),
                 storeCounters: counters
             )
+            if wantsPlan { response.plan = StorePlan(counters) }
+            return response
         }
 
         let document: Document
@@ -387,6 +432,7 @@ public final class GraphQLEngine: Sendable {
             if !introspectionEnabled, try execution.selectsIntrospection() { throw AMEError.introspectionDisabled }
             let measured = try execution.measure()
             complexity = measured.complexity
+            estimatedUnits = measured.units
             if measured.depth > limits.maxDepth {
                 throw AMEError.queryTooDeep(depth: measured.depth, maxDepth: limits.maxDepth)
             }

@@ -31,6 +31,15 @@ enum ItemCodec {
         return item
     }
 
+    /// The ``CapacityRules`` size of an encoded item, read without decoding it.
+    static func capacitySize(_ bytes: UnsafeRawBufferPointer) throws -> Int {
+        var reader = Reader(bytes: bytes)
+        let count = try reader.varint()
+        var total = 0
+        for _ in 0..<count { total += try reader.skip().count + reader.valueSize(depth: 0) }
+        return total
+    }
+
     private static func writeVarint(_ value: UInt64, _ bytes: inout [UInt8]) {
         var value = value
         while value >= 0x80 {
@@ -104,6 +113,37 @@ enum ItemCodec {
             guard offset + length <= bytes.count else { throw CorruptItem() }
             defer { offset += length }
             return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length]), as: UTF8.self)
+        }
+
+        /// Passes over a string, returning its bytes.
+        mutating func skip() throws -> UnsafeRawBufferPointer {
+            let length = Int(try varint())
+            guard offset + length <= bytes.count else { throw CorruptItem() }
+            defer { offset += length }
+            return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length])
+        }
+
+        /// Passes over a value, returning its ``CapacityRules`` size.
+        mutating func valueSize(depth: Int) throws -> Int {
+            guard depth < 64 else { throw CorruptItem() }
+            switch try byte() {
+            case 0, 3, 4: return 1
+            case 1: return try skip().count
+            case 2: return CapacityRules.numberSize(utf8: try skip())
+            case 5:
+                var total = 3
+                for _ in 0..<(try varint()) { total += 1 + (try valueSize(depth: depth + 1)) }
+                return total
+            case 6:
+                var total = 3
+                for _ in 0..<(try varint()) { total += 1 + (try skip().count) + (try valueSize(depth: depth + 1)) }
+                return total
+            case 7:
+                var total = 0
+                for _ in 0..<(try varint()) { total += try skip().count }
+                return total
+            default: throw CorruptItem()
+            }
         }
 
         mutating func value(depth: Int) throws -> ItemValue {

@@ -240,11 +240,7 @@ public final class SQLiteStore: Store {
         if let condition = request.sortCondition {
             try appendCondition(condition, column: "sk", numeric: false, sql: &sql, bindings: &bindings)
         }
-        if request.countOnly {
-            var count = 0
-            try connection.query("SELECT COUNT(*) " + sql, bindings) { count = $0.int(0) }
-            return QueryPage(items: [], count: count, lastEvaluatedKey: nil)
-        }
+        if request.countOnly { return try count("SELECT body ", sql, bindings, connection: connection) }
         if let start = request.exclusiveStartKey {
             guard case .string(let startSort)? = start[table.sortAttribute] else {
                 throw StoreError.invalidRequest("exclusiveStartKey lacks `\(table.sortAttribute)`")
@@ -276,11 +272,7 @@ public final class SQLiteStore: Store {
         if let condition = request.sortCondition {
             try appendCondition(condition, column: "e.isk", numeric: index.sortIsNumber, sql: &sql, bindings: &bindings)
         }
-        if request.countOnly {
-            var count = 0
-            try connection.query("SELECT COUNT(*) " + sql, bindings) { count = $0.int(0) }
-            return QueryPage(items: [], count: count, lastEvaluatedKey: nil)
-        }
+        if request.countOnly { return try count("SELECT i.body ", sql, bindings, connection: connection) }
         if let start = request.exclusiveStartKey {
             guard let startSort = start[index.sortAttribute].flatMap({ sqliteValue($0, numeric: index.sortIsNumber) }),
                 case .string(let startPartition)? = start[tenantAttribute],
@@ -299,6 +291,20 @@ public final class SQLiteStore: Store {
             items.append(try row.withBlob(0) { try ItemCodec.decode($0) })
         }
         return page(items, limit: request.limit) { table.key(of: $0, index: index.name) }
+    }
+
+    /// A count, with the size of the items counted: DynamoDB charges a count for every item it
+    /// reads, as if it returned them.
+    private static func count(
+        _ select: String, _ sql: String, _ bindings: [SQLiteValue], connection: SQLiteConnection
+    ) throws -> QueryPage {
+        var count = 0
+        var bytes = 0
+        try connection.query(select + sql, bindings) { row in
+            count += 1
+            bytes += try row.withBlob(0) { try ItemCodec.capacitySize($0) }
+        }
+        return QueryPage(items: [], count: count, lastEvaluatedKey: nil, evaluatedBytes: bytes)
     }
 
     private static func page(_ items: [Item], limit: Int, key: (Item) -> Item) -> QueryPage {

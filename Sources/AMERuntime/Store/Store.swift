@@ -235,11 +235,15 @@ public struct QueryPage: Sendable {
     public var count: Int
     /// The key to resume from; `nil` when the partition is exhausted.
     public var lastEvaluatedKey: Item?
+    /// The size (``CapacityRules``) of the items a count read without returning them, when the
+    /// store knows it; DynamoDB does not say, and reports the units it consumed instead.
+    public var evaluatedBytes: Int?
 
-    public init(items: [Item], count: Int? = nil, lastEvaluatedKey: Item?) {
+    public init(items: [Item], count: Int? = nil, lastEvaluatedKey: Item?, evaluatedBytes: Int? = nil) {
         self.items = items
         self.count = count ?? items.count
         self.lastEvaluatedKey = lastEvaluatedKey
+        self.evaluatedBytes = evaluatedBytes
     }
 }
 

@@ -28,6 +28,15 @@ public enum JSONValue: Sendable, Equatable {
         }
     }
 
+    /// A number's value, integral or not.
+    public var doubleValue: Double? {
+        switch self {
+        case .int(let value): Double(value)
+        case .double(let value): value
+        default: nil
+        }
+    }
+
     /// The elements of an array; empty for anything else.
     public var arrayValue: [JSONValue] {
         if case .array(let elements) = self { return elements }

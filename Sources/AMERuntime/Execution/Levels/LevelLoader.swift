@@ -35,6 +35,7 @@ struct LevelLoader {
     func load(_ level: Level) async {
         var results = LevelResults()
         let session = self.session
+        session.enterLevel()
         let keys = level.keys
         let queries = level.queries
         // A level of keys only (every belongsTo and `data` level) or of one Query (a root list)

@@ -94,13 +94,7 @@ extension DynamoDBStore {
         let lastKey = try response["LastEvaluatedKey"].flatMap {
             $0.isNull ? nil : try AttributeValueJSON.decodeItem($0)
         }
-        let capacity = response["ConsumedCapacity"]?["CapacityUnits"]
-        let units: Double? =
-            switch capacity {
-            case .int(let value)?: Double(value)
-            case .double(let value)?: value
-            default: nil
-            }
+        let units = response["ConsumedCapacity"]?["CapacityUnits"]?.doubleValue
         return ScanPage(items: items, lastEvaluatedKey: lastKey, consumedCapacity: units)
     }
 }

@@ -28,7 +28,9 @@ public final class DynamoDBStore: Store {
     /// Maps DynamoDB's errors onto ``StoreError`` with messages that say what to do.
     private func call(_ operation: String, _ payload: JSONValue, table: String? = nil) async throws -> JSONValue {
         do {
-            return try await client.send(operation, payload)
+            let response = try await client.send(operation, payload)
+            Self.reportConsumedCapacity(response, operation: operation)
+            return response
         } catch let error as DynamoDBServiceError {
             switch error.type {
             case "ResourceNotFoundException":
@@ -158,7 +160,11 @@ public final class DynamoDBStore: Store {
     public func getItem(table name: String, key: ItemKey) async throws -> Item? {
         let table = try definition(name)
         let response = try await call(
-            "GetItem", ["TableName": .string(name), "Key": keyJSON(key, table: table), "ConsistentRead": true],
+            "GetItem",
+            [
+                "TableName": .string(name), "Key": keyJSON(key, table: table), "ConsistentRead": true,
+                "ReturnConsumedCapacity": "TOTAL",
+            ],
             table: name)
         return try Self.decodeGetItem(response)
     }
@@ -183,7 +189,8 @@ public final class DynamoDBStore: Store {
                     "Keys": .array(tableKeys.map { keyJSON($0, table: definition) }), "ConsistentRead": true,
                 ]
             }
-            let response = try await call("BatchGetItem", ["RequestItems": .object(requestItems)])
+            let response = try await call(
+                "BatchGetItem", ["RequestItems": .object(requestItems), "ReturnConsumedCapacity": "TOTAL"])
             let (items, unprocessed) = try Self.decodeBatchGetItem(response, tables: definitions)
             result.merge(items) { _, new in new }
             pending = unprocessed
@@ -251,6 +258,7 @@ public final class DynamoDBStore: Store {
             "ExpressionAttributeValues": .object(values),
             "ScanIndexForward": .bool(request.scanForward),
             "ConsistentRead": .bool(consistent),
+            "ReturnConsumedCapacity": "TOTAL",
         ]
         if let index = request.index { payload["IndexName"] = .string(index) }
         if request.countOnly {
@@ -289,8 +297,13 @@ public final class DynamoDBStore: Store {
         // The same token on every retry makes a resent transaction idempotent (for 10 minutes).
         let token = UUID().uuidString
         do {
-            _ = try await client.send(
-                "TransactWriteItems", ["TransactItems": .array(items), "ClientRequestToken": .string(token)])
+            let response = try await client.send(
+                "TransactWriteItems",
+                [
+                    "TransactItems": .array(items), "ClientRequestToken": .string(token),
+                    "ReturnConsumedCapacity": "TOTAL",
+                ])
+            Self.reportConsumedCapacity(response, operation: "TransactWriteItems")
         } catch let error as DynamoDBServiceError where error.type == "TransactionCanceledException" {
             if case .array(let reasons)? = error.body["CancellationReasons"],
                 let index = reasons.firstIndex(where: { $0["Code"] == "ConditionalCheckFailed" })
@@ -328,7 +341,8 @@ public final class DynamoDBStore: Store {
         // Requests DynamoDB leaves in UnprocessedItems are sent again until none is left.
         while !pending.isEmpty {
             attempt += 1
-            let response = try await call("BatchWriteItem", ["RequestItems": .object(pending)])
+            let response = try await call(
+                "BatchWriteItem", ["RequestItems": .object(pending), "ReturnConsumedCapacity": "TOTAL"])
             pending = JSONObject()
             if case .object(let unprocessed)? = response["UnprocessedItems"] {
                 for (table, entries) in unprocessed.pairs where !(entries.arrayValue.isEmpty) {
@@ -379,6 +393,30 @@ extension DynamoDBStore {
     /// such as a proxy's error page).
     package static func responseJSON(_ body: [UInt8]) -> JSONValue {
         (try? JSONValue.parse(bytes: body)) ?? .null
+    }
+
+    /// The capacity an answer says its request consumed (`ConsumedCapacity`, one object or one per
+    /// table), reported to the call under way (``CapacityMeter``): read units for reads, write
+    /// units for writes, unless the answer says which.
+    static func consumedCapacity(_ response: JSONValue, operation: String) -> CapacityUnits? {
+        let entries: [JSONValue]
+        switch response["ConsumedCapacity"] {
+        case .array(let list)?: entries = list
+        case let entry? where !entry.isNull: entries = [entry]
+        default: return nil
+        }
+        let writes = operation.hasPrefix("Transact") || operation.hasPrefix("BatchWrite") || operation.hasSuffix("Put")
+        var units = CapacityUnits.zero
+        for entry in entries {
+            let total = entry["CapacityUnits"]?.doubleValue ?? 0
+            units.read += entry["ReadCapacityUnits"]?.doubleValue ?? (writes ? 0 : total)
+            units.write += entry["WriteCapacityUnits"]?.doubleValue ?? (writes ? total : 0)
+        }
+        return units
+    }
+
+    static func reportConsumedCapacity(_ response: JSONValue, operation: String) {
+        if let units = consumedCapacity(response, operation: operation) { CapacityMeter.report(units) }
     }
 
     /// The item of a GetItem answer, `nil` when there is none.
