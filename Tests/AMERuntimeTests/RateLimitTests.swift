@@ -10,10 +10,15 @@ import Testing
 /// Per-tenant token buckets of capacity units: shared through a real `redis-server`, local when
 /// it is unreachable, and how the engine answers a tenant whose units are spent.
 @Suite struct RateLimitTests {
+    /// Slow enough that what a test spends stays spent however long a loaded machine takes to run it.
     static let small = RateLimitClass(
-        name: "small", readUnitsPerSecond: 1, writeUnitsPerSecond: 1, readBurst: 10, writeBurst: 10)
+        name: "small", readUnitsPerSecond: 0.01, writeUnitsPerSecond: 0.01, readBurst: 10, writeBurst: 10)
+    /// Refills within seconds, for the test that waits for it.
+    static let refill = RateLimitClass(
+        name: "refill", readUnitsPerSecond: 0.5, writeUnitsPerSecond: 0.5, readBurst: 2, writeBurst: 2)
     static let large = RateLimitClass(name: "large", readUnitsPerSecond: 1000, writeUnitsPerSecond: 1000)
-    static let limits = RateLimits(classes: [small, large], defaultClass: "large", tenants: [("acme", "small")])
+    static let limits = RateLimits(
+        classes: [small, refill, large], defaultClass: "large", tenants: [("acme", "small"), ("refilling", "refill")])
     static let acme = Tenant(endpointId: "acme")
     static let other = Tenant(endpointId: "other")
 
@@ -23,7 +28,8 @@ import Testing
         retryInterval: Duration = .seconds(1), log: LogLines = LogLines()
     ) throws -> RateLimiter {
         RateLimiter(
-            limits: limits, redis: try redis.map { try RedisConfiguration(url: $0.url) },
+            // A generous command timeout: a loaded test machine must not look like a Redis outage.
+            limits: limits, redis: try redis.map { try RedisConfiguration(url: $0.url, commandTimeout: .seconds(5)) },
             metrics: RuntimeMetrics(factory: metrics, tenantClasses: limits.classNames), namespace: namespace,
             retryInterval: retryInterval, logger: Logger(label: "ame.limits") { _ in log })
     }
@@ -72,7 +78,8 @@ import Testing
         let refusal = try #require(await second.admit(Self.acme, estimate: .zero))
         #expect(refusal.kinds == [.read])
         #expect(refusal.tenantClass == Self.small)
-        #expect((1...3).contains(refusal.retryAfterSeconds), "\(refusal)")
+        // 2 units of debt at 0.01 a second: 200 seconds, and one for the partial second.
+        #expect((190...201).contains(refusal.retryAfterSeconds), "\(refusal)")
         // Writes have their own bucket, and other tenants theirs.
         #expect(await second.admit(Self.acme, estimate: CapacityUnits(write: 5)) != nil, "reads are still in debt")
         #expect(await first.admit(Self.other, estimate: CapacityUnits(read: 500)) == nil)
@@ -82,8 +89,8 @@ import Testing
             Issue.record("the bucket has no expiry: \(ttl)")
             return
         }
-        // Expires once full again: 12 units at 1 per second, plus a second.
-        #expect((1...14).contains(seconds), "TTL \(seconds)")
+        // Expires once full again: 12 units at 0.01 a second, plus a second.
+        #expect((1100...1202).contains(seconds), "TTL \(seconds)")
         await first.shutdown()
         await second.shutdown()
     }
@@ -95,8 +102,8 @@ import Testing
         #expect(await limiter.admit(Self.acme, estimate: CapacityUnits(read: 50)) == nil)
         await limiter.charge(Self.acme, units: CapacityUnits(read: 9.5))
         let refusal = try #require(await limiter.admit(Self.acme, estimate: CapacityUnits(read: 50)))
-        // 0.5 left of the 10 it needs: 9.5 seconds at 1 unit per second, in whole seconds.
-        #expect((9...10).contains(refusal.retryAfterSeconds), "\(refusal)")
+        // 0.5 left of the 10 it needs: 950 seconds at 0.01 a second, in whole seconds.
+        #expect((900...951).contains(refusal.retryAfterSeconds), "\(refusal)")
         #expect(refusal.kinds == [.read])
         await limiter.shutdown()
     }
@@ -104,16 +111,19 @@ import Testing
     @Test func afterTheAdvertisedRetryAfterTheRequestIsAdmitted() async throws {
         guard let redis = try await RedisServer.start() else { return }
         let limiter = try Self.limiter(redis, namespace: "test:\(UUID().uuidString):")
-        await limiter.charge(Self.acme, units: CapacityUnits(write: 11))
-        let refusal = try #require(await limiter.admit(Self.acme, estimate: CapacityUnits(write: 1)))
+        let tenant = Tenant(endpointId: "refilling")
+        // 6 units from a bucket of 2 at 0.5 a second: 4 in debt, 10 seconds from holding 1 again.
+        await limiter.charge(tenant, units: CapacityUnits(write: 6))
+        let refusal = try #require(await limiter.admit(tenant, estimate: CapacityUnits(write: 1)))
         #expect(refusal.kinds == [.write])
-        let before = try #require(try await limiter.sharedTokens(of: Self.acme)).write
+        #expect((1...11).contains(refusal.retryAfterSeconds), "\(refusal)")
+        let before = try #require(try await limiter.sharedTokens(of: tenant)).write
         #expect(before < 0)
         try await Task.sleep(for: .seconds(refusal.retryAfterSeconds))
-        #expect(await limiter.admit(Self.acme, estimate: CapacityUnits(write: 1)) == nil)
+        #expect(await limiter.admit(tenant, estimate: CapacityUnits(write: 1)) == nil)
         // What let it in is the refill in Redis, at the class's rate.
-        let after = try #require(try await limiter.sharedTokens(of: Self.acme)).write
-        #expect(after >= 1 && after - before >= Double(refusal.retryAfterSeconds) * 0.99, "\(before) → \(after)")
+        let after = try #require(try await limiter.sharedTokens(of: tenant)).write
+        #expect(after >= 1 && after - before >= Double(refusal.retryAfterSeconds) * 0.5 * 0.99, "\(before) → \(after)")
         await limiter.shutdown()
     }
 
@@ -147,7 +157,8 @@ import Testing
         try await redis.run()
         try await Task.sleep(for: .milliseconds(100))
         #expect(await limiter.admit(Self.acme, estimate: .zero) == nil, "Redis's bucket was never charged")
-        #expect(try await limiter.sharedTokens(of: Self.acme) != nil)
+        await limiter.charge(Self.acme, units: CapacityUnits(read: 1))
+        #expect(try await limiter.sharedTokens(of: Self.acme)?.read ?? 0 > 8.9)
         #expect(metrics.counterTotal(label: "ame_rate_limit_fallbacks_total") == 3)
         #expect(log.messages.count == 2)
         #expect(log.messages.last == "notice: rate limits are shared through Redis again")
@@ -164,7 +175,8 @@ import Testing
         #expect(await limiter.admit(Self.other, estimate: .zero) == nil)
         // Tenants are told apart by the bytes of their ids, here too.
         let composed = Tenant(endpointId: "caf\u{E9}")
-        await limiter.charge(composed, units: CapacityUnits(read: 2000))  // class `large`: 1000 at once
+        // Class `large`: 1000 at once and a second; 99,000 in debt.
+        await limiter.charge(composed, units: CapacityUnits(read: 100_000))
         #expect(await limiter.admit(composed, estimate: .zero) != nil)
         #expect(await limiter.admit(Tenant(endpointId: "cafe\u{301}"), estimate: .zero) == nil)
     }
@@ -244,7 +256,7 @@ import Testing
         #expect(error.json["extensions"]?["retryAfterSeconds"] == .int(seconds))
         #expect(error.json["extensions"]?["units"] == ["read"])
         #expect(error.error.message.contains("read"))
-        #expect(error.error.message.contains("1 read units per second, 10 at once"))
+        #expect(error.error.message.contains("0.01 read units per second, 10 at once"))
         #expect(error.error.message.contains("retry after \(seconds) s"))
         #expect(
             metrics.counterTotal(

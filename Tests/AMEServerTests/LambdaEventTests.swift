@@ -78,7 +78,7 @@ import Testing
 
     @Test func aRateLimitedRequestIsA429WithRetryAfterInTheEventsShape() async throws {
         let limits = RateLimits(
-            classes: [RateLimitClass(name: "small", readUnitsPerSecond: 1, writeUnitsPerSecond: 1)],
+            classes: [RateLimitClass(name: "small", readUnitsPerSecond: 0.01, writeUnitsPerSecond: 0.01)],
             defaultClass: "small")
         let limiter = RateLimiter(limits: limits, redis: nil, metrics: RuntimeMetrics())
         let engine = try GraphQLEngine(
