@@ -287,7 +287,8 @@ public enum AMEHTTPServer {
             $0.causes = response.errors.compactMap(\.cause)
         }
         return Response(
-            status: GraphQLOverHTTP.status(of: response, as: mediaType), headers: [.contentType: mediaType.contentType],
+            status: GraphQLOverHTTP.status(of: response, as: mediaType),
+            headers: GraphQLOverHTTP.headers(of: response, as: mediaType),
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: response.body)))
     }
 

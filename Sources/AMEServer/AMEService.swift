@@ -50,6 +50,7 @@ public enum AMEService {
             failure = error
         }
         await engine.cache?.shutdown()
+        await engine.rateLimiter?.shutdown()
         await engine.store.close()
         logger.notice("stopped")
         if let failure { throw failure }

@@ -76,7 +76,8 @@ public enum Settings {
             "AME_CACHE_MEMORY_MAX", String(CacheConfiguration().memoryMaxEntries),
             "Entries in each process's memory layer.", check: integer(1...10_000_000)),
         Setting(
-            "AME_REDIS_URL", nil, secret: true, "redis://[[user]:password@]host[:port][/database] of the shared layer.",
+            "AME_REDIS_URL", nil, secret: true,
+            "redis://[[user]:password@]host[:port][/database] every instance shares: the cache's shared layer and the rate limits.",
             check: { text in
                 do {
                     _ = try RedisConfiguration(url: text)
@@ -85,6 +86,16 @@ public enum Settings {
                     return "\(error)"
                 }
             }),
+        Setting(
+            "AME_RATE_LIMITS_FILE", nil,
+            "JSON file of per-tenant rate limits in DynamoDB capacity units, shared through AME_REDIS_URL (unset: off)."
+        ),
+        Setting(
+            "AME_RATE_LIMITS_MAX_CLASSES", String(RateLimits.Bounds().maxClasses),
+            "Most tenant classes in AME_RATE_LIMITS_FILE (each is a metric label).", check: integer(1...64)),
+        Setting(
+            "AME_RATE_LIMITS_MAX_TENANTS", String(RateLimits.Bounds().maxTenants),
+            "Most tenants AME_RATE_LIMITS_FILE maps to a class.", check: integer(1...10_000_000)),
         Setting(
             "AME_MAX_COMPLEXITY", String(QueryLimits().maxComplexity), "Largest query cost accepted.",
             check: integer(1...100_000_000)),

@@ -12,7 +12,7 @@ struct AMEBenchmark: AsyncParsableCommand {
         abstract: "Measure AME's performance.",
         subcommands: [
             CodegenBenchmark.self, ExecutorBenchmark.self, RequestBenchmark.self, CacheBenchmark.self,
-            LayoutsBenchmark.self,
+            LayoutsBenchmark.self, RateLimitBenchmark.self,
             WriteSyntheticSchema.self,
             WriteEnvExample.self,
         ]

@@ -154,4 +154,44 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: "\(data)/ame.sqlite"))
         await application.engine.store.close()
     }
+
+    @Test func theRateLimitsFileIsReadOrRefusedWithTheSettingThePathAndThePlace() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appending(path: "limits.json").path
+        let classes = (0..<3).map { #""c\#($0)": {"readUnitsPerSecond": 5, "writeUnitsPerSecond": 1}"# }
+        try Data(#"{"default": "c0", "classes": {\#(classes.joined(separator: ","))}, "tenants": {"acme": "c2"}}"#.utf8)
+            .write(to: URL(fileURLWithPath: path))
+
+        #expect(AMEConfiguration(settings: [:]).rateLimits == nil, "off by default")
+        let configured = AMEConfiguration(settings: [
+            "AME_RATE_LIMITS_FILE": path, "AME_REDIS_URL": "redis://127.0.0.1:6390/3",
+        ])
+        #expect(configured.problems.isEmpty, "\(configured.problems)")
+        #expect(configured.rateLimits?.classNames == ["c0", "c1", "c2"])
+        #expect(configured.rateLimits?.tenantClass(of: Tenant(endpointId: "acme")).name == "c2")
+        #expect(configured.redis?.port == 6390)
+        #expect(configured.cache == nil, "the rate limits use AME_REDIS_URL without the cache")
+
+        let tooMany = AMEConfiguration(settings: ["AME_RATE_LIMITS_FILE": path, "AME_RATE_LIMITS_MAX_CLASSES": "2"])
+        #expect(
+            tooMany.problems == [
+                "AME_RATE_LIMITS_FILE \(path): `classes` has 3 classes, more than 2 (AME_RATE_LIMITS_MAX_CLASSES): each is a metric label, so merge classes or raise the setting"
+            ])
+        #expect(tooMany.rateLimits == nil)
+        let bound = AMEConfiguration(settings: ["AME_RATE_LIMITS_FILE": path, "AME_RATE_LIMITS_MAX_CLASSES": "65"])
+        #expect(bound.problems.first?.hasPrefix("AME_RATE_LIMITS_MAX_CLASSES: `65` is not a whole number") == true)
+
+        try Data(#"{"default": "c0", "classes": {"c0": {"readUnitsPerSecond": 5}}}"#.utf8)
+            .write(to: URL(fileURLWithPath: path))
+        #expect(
+            AMEConfiguration(settings: ["AME_RATE_LIMITS_FILE": path]).problems == [
+                "AME_RATE_LIMITS_FILE \(path): `classes.c0.writeUnitsPerSecond` is missing: give units per second"
+            ])
+        let absent = folder.appending(path: "absent.json").path
+        #expect(
+            AMEConfiguration(settings: ["AME_RATE_LIMITS_FILE": absent]).problems == [
+                "AME_RATE_LIMITS_FILE \(absent): the file cannot be read: check the path and its permissions"
+            ])
+    }
 }

@@ -45,6 +45,40 @@ import Testing
         }
     }
 
+    @Test func aRateLimitedRequestIs429WithRetryAfterInEitherMediaType() async throws {
+        let limits = RateLimits(
+            classes: [RateLimitClass(name: "small", readUnitsPerSecond: 0.01, writeUnitsPerSecond: 0.01)],
+            defaultClass: "small")
+        let limiter = RateLimiter(limits: limits, redis: nil, metrics: RuntimeMetrics())
+        let engine = try GraphQLEngine(
+            registry: AMESchemaRegistry.registry, store: try SQLiteStore(path: nil), rateLimiter: limiter)
+        try await engine.createTables()
+        // About 4 units of debt at 0.01 a second: refused for some 400 seconds.
+        await limiter.charge(Tenant(endpointId: "acme"), units: CapacityUnits(write: 4))
+        let application = Application(
+            router: AMEHTTPServer.router(engine: engine, tenants: TenantResolver()),
+            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)))
+        try await application.test(.router) { client in
+            for accept in ["application/graphql-response+json", "application/json"] {
+                var headers = Self.tenantHeaders
+                headers[.accept] = accept
+                try await client.execute(uri: "/graphql", method: .post, headers: headers, body: Self.body("{ ping }"))
+                {
+                    response in
+                    #expect(response.status == .tooManyRequests, "\(accept)")
+                    let json = try JSONValue.parse(String(buffer: response.body))
+                    let error = json["errors"]?.arrayValue.first
+                    #expect(error?["extensions"]?["code"] == "RATE_LIMITED")
+                    #expect(error?["extensions"]?["units"] == ["write"])
+                    let seconds = try #require(error?["extensions"]?["retryAfterSeconds"]?.intValue)
+                    #expect((300...401).contains(seconds), "\(seconds)")
+                    #expect(response.headers[.retryAfter] == String(seconds))
+                    #expect(json["data"] == nil)
+                }
+            }
+        }
+    }
+
     @Test func aRequestWithoutATenantIsUnauthenticated() async throws {
         try await application().test(.router) { client in
             try await client.execute(

@@ -76,6 +76,43 @@ import Testing
         #expect(body["errors"] == nil)
     }
 
+    @Test func aRateLimitedRequestIsA429WithRetryAfterInTheEventsShape() async throws {
+        let limits = RateLimits(
+            classes: [RateLimitClass(name: "small", readUnitsPerSecond: 0.01, writeUnitsPerSecond: 0.01)],
+            defaultClass: "small")
+        let limiter = RateLimiter(limits: limits, redis: nil, metrics: RuntimeMetrics())
+        let engine = try GraphQLEngine(
+            registry: AMESchemaRegistry.registry, store: try SQLiteStore(path: nil), rateLimiter: limiter)
+        try await engine.createTables()
+        let handler = AMELambda.Handler(
+            engine: engine, tenants: await TenantResolver(apiKeys: [:], jwtSecret: nil), limits: ServerLimits(),
+            metrics: nil, options: AMELambda.Options(trustedClaims: try AMELambda.TrustedClaims(setting: "tenant")))
+        await limiter.charge(Tenant(endpointId: "acme"), units: CapacityUnits(read: 3))
+        let request = (["query": .string("{ contactProfileList { contactProfileList { email } } }")] as JSONValue)
+        let invocation = LambdaInvocation(
+            requestId: "req-429", deadlineMilliseconds: LambdaInvocation.nowMilliseconds() + 300_000,
+            invokedFunctionArn: nil, traceId: nil, clientContext: nil, cognitoIdentity: nil,
+            event: Array(
+                ([
+                    "version": "2.0", "rawPath": "/graphql", "rawQueryString": "",
+                    "headers": ["content-type": "application/json"],
+                    "requestContext": [
+                        "http": ["method": "POST", "path": "/graphql"], "stage": "$default",
+                        "authorizer": ["lambda": ["tenant": "acme"]],
+                    ],
+                    "body": .string(request.jsonText), "isBase64Encoded": false,
+                ] as JSONValue).jsonText.utf8))
+        let answer = try JSONValue.parse(bytes: try await handler.handle(invocation).get())
+        #expect(answer["statusCode"] == 429)
+        let body = try JSONValue.parse(answer["body"]?.stringValue ?? "")
+        let error = body["errors"]?.arrayValue.first
+        #expect(error?["extensions"]?["code"] == "RATE_LIMITED")
+        let seconds = try #require(error?["extensions"]?["retryAfterSeconds"]?.intValue)
+        #expect(seconds >= 1)
+        #expect(answer["headers"]?["Retry-After"] == .string(String(seconds)))
+        #expect(body["extensions"]?["cost"]?["storeCalls"] == 0)
+    }
+
     @Test func theConsoleIsTextAndAnUnknownRouteIsTheServersNotFound() async throws {
         func get(_ path: String) async throws -> JSONValue {
             try await invoke([

@@ -19,7 +19,17 @@ import Testing
                     "ame_store_throttles_total{operation=\"\(operation)\"} 0",
                     "ame_store_request_duration_seconds_count{operation=\"\(operation)\"} 0",
                 ]
+                // Without rate limits every tenant is in the one class `default`.
+                for kind in ["read", "write"] {
+                    expected.append(
+                        "ame_capacity_units_total{kind=\"\(kind)\",operation=\"\(operation)\",tenant_class=\"default\"} 0"
+                    )
+                }
             }
+            expected += [
+                "ame_rate_limited_total{kind=\"read\",tenant_class=\"default\"} 0",
+                "ame_rate_limited_total{kind=\"write\",tenant_class=\"default\"} 0", "ame_rate_limit_fallbacks_total 0",
+            ]
             expected += [
                 "ame_field_errors_total{code=\"STORE_UNAVAILABLE\"} 0", "ame_field_errors_total{code=\"INTERNAL\"} 0",
                 "ame_cache_requests_total{layer=\"memory\",result=\"hit\"} 0",

@@ -41,6 +41,9 @@ public enum AMEError: Error, Sendable, Equatable {
     case persistedQueryHashMismatch
     /// Allow-list mode: the operation is not in the manifest.
     case operationNotAllowed
+    /// The tenant's capacity units are spent (`AME_RATE_LIMITS_FILE`): nothing ran; retry after
+    /// the refusal's seconds (HTTP 429 with `Retry-After`).
+    case rateLimited(RateLimitRefusal)
 
     public var code: String {
         switch self {
@@ -69,6 +72,7 @@ public enum AMEError: Error, Sendable, Equatable {
         case .persistedQueryNotSupported: "PERSISTED_QUERY_NOT_SUPPORTED"
         case .persistedQueryHashMismatch: "PERSISTED_QUERY_HASH_MISMATCH"
         case .operationNotAllowed: "OPERATION_NOT_ALLOWED"
+        case .rateLimited: "RATE_LIMITED"
         }
     }
 
@@ -105,6 +109,7 @@ public enum AMEError: Error, Sendable, Equatable {
             "the query's SHA-256 is not `extensions.persistedQuery.sha256Hash`: send the hash of the query's exact UTF-8 text"
         case .operationNotAllowed:
             "this server runs registered operations only (AME_PERSISTED_QUERIES=allow-list): add the operation to the manifest (`ame operations manifest`) and deploy it"
+        case .rateLimited(let refusal): refusal.message
         }
     }
 
@@ -126,6 +131,9 @@ public enum AMEError: Error, Sendable, Equatable {
         case .limitExceeded(let limit, _, let maximum):
             object["setting"] = .string(limit.setting)
             object["maximum"] = .int(maximum)
+        case .rateLimited(let refusal):
+            object["retryAfterSeconds"] = .int(refusal.retryAfterSeconds)
+            object["units"] = .array(refusal.kinds.map { .string($0.rawValue) })
         default: break
         }
         return object

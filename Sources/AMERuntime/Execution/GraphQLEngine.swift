@@ -71,6 +71,9 @@ public struct GraphQLResponse: Sendable {
         case requestError
         /// A mutation where only queries are allowed (GraphQL over HTTP `GET`): nothing ran.
         case mutationRefused
+        /// The tenant's capacity units are spent (``RateLimiter``): nothing ran; the client may
+        /// retry after the seconds given (HTTP 429, `Retry-After`).
+        case rateLimited(retryAfterSeconds: Int)
     }
 
     /// The executed result, written straight into ``body``; `nil` when the request failed before
@@ -293,6 +296,9 @@ public final class GraphQLEngine: Sendable {
     /// The metric handles of its store calls, field errors and cache, made once; the server's
     /// request metrics use the same backend.
     public let metrics: RuntimeMetrics
+    /// Admits each request against its tenant's capacity units and charges what it cost; `nil`
+    /// when rate limits are off.
+    public let rateLimiter: RateLimiter?
 
     /// Hits and misses of the parsed-document cache, and how many documents it holds.
     public var documentCacheStatistics: (hits: Int, misses: Int, count: Int) { documents.statistics }
@@ -308,9 +314,10 @@ public final class GraphQLEngine: Sendable {
         pageTokens: PageTokenSigner = .random(), cache: HybridCache? = nil, introspection: Bool = true,
         uploadSigner: (any UploadURLSigning)? = nil,
         persistedOperations: PersistedOperationsConfiguration = PersistedOperationsConfiguration(),
-        metrics: RuntimeMetrics? = nil
+        metrics: RuntimeMetrics? = nil, rateLimiter: RateLimiter? = nil
     ) throws {
         self.cache = cache
+        self.rateLimiter = rateLimiter
         // One set of handles for the engine and its cache.
         self.metrics = metrics ?? cache?.metrics ?? RuntimeMetrics()
         introspectionEnabled = introspection
@@ -435,6 +442,11 @@ public final class GraphQLEngine: Sendable {
         } catch {
             return response(data: nil, errors: [GraphQLErrorPayload(error)])
         }
+        if let refusal = await admission(for: tenant, estimate: estimatedUnits) {
+            return response(
+                data: nil, errors: [GraphQLErrorPayload(.rateLimited(refusal))],
+                outcome: .rateLimited(retryAfterSeconds: refusal.retryAfterSeconds))
+        }
         if cached == nil {
             let validationErrors = Self.repeatedDefinitions(in: document) ?? validate(schema: schema, ast: document)
             if !validationErrors.isEmpty {
@@ -449,6 +461,7 @@ public final class GraphQLEngine: Sendable {
         }
         var result = response(data: data, errors: execution.errors, outcome: .executed)
         result.operationName = execution.operation.name?.value
+        await settle(result, for: tenant)
         return result
     }
 

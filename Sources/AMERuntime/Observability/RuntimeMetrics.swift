@@ -68,8 +68,58 @@ public final class RuntimeMetrics: Sendable {
     private let redisErrors: Counter
     private let redisCircuitOpen: Gauge
 
-    public init(factory: any MetricsFactory = MetricsSystem.factory) {
+    /// The labels of `ame_capacity_units_total`: a capacity kind, a store operation and a tenant
+    /// class (classes are a bounded set, ``RateLimits/Bounds/maxClasses``; never a tenant id).
+    struct CapacityLabels: Hashable, Sendable {
+        var kind: CapacityKind
+        var operation: String
+        var tenantClass: String
+    }
+
+    /// The labels of `ame_rate_limited_total`.
+    struct RefusalLabels: Hashable, Sendable {
+        var kind: CapacityKind
+        var tenantClass: String
+    }
+
+    private let capacityUnits: MetricHandles<CapacityLabels, FloatingPointCounter>
+    private let rateLimited: MetricHandles<RefusalLabels, Counter>
+    private let rateLimitFallbacks: Counter
+
+    /// `tenantClasses` are the rate limits' classes (``RateLimits/classNames``), whose capacity and
+    /// refusal series exist at 0 from the start; without rate limits, every tenant is in
+    /// ``RateLimits/unlimitedClass``.
+    public init(
+        factory: any MetricsFactory = MetricsSystem.factory, tenantClasses: [String] = [RateLimits.unlimitedClass]
+    ) {
         self.factory = factory
+        let kinds = CapacityKind.allCases
+        capacityUnits = MetricHandles(
+            preparing: tenantClasses.flatMap { tenantClass in
+                kinds.flatMap { kind in
+                    Self.storeOperations.map {
+                        CapacityLabels(kind: kind, operation: $0, tenantClass: tenantClass)
+                    }
+                }
+            }
+        ) { labels in
+            FloatingPointCounter(
+                label: "ame_capacity_units_total",
+                dimensions: [
+                    ("kind", labels.kind.rawValue), ("operation", labels.operation),
+                    ("tenant_class", labels.tenantClass),
+                ], factory: factory)
+        }
+        rateLimited = MetricHandles(
+            preparing: tenantClasses.flatMap { tenantClass in
+                kinds.map { RefusalLabels(kind: $0, tenantClass: tenantClass) }
+            }
+        ) { labels in
+            Counter(
+                label: "ame_rate_limited_total",
+                dimensions: [("kind", labels.kind.rawValue), ("tenant_class", labels.tenantClass)], factory: factory)
+        }
+        rateLimitFallbacks = Counter(label: "ame_rate_limit_fallbacks_total", factory: factory)
         storeOperations = Dictionary(
             uniqueKeysWithValues: Self.storeOperations.map { ($0, StoreOperation($0, factory: factory)) })
         otherStoreOperations = MetricHandles { StoreOperation($0, factory: factory) }
@@ -121,5 +171,31 @@ public final class RuntimeMetrics: Sendable {
 
     func recordRedisCircuit(open: Bool) {
         redisCircuitOpen.record(open ? 1 : 0)
+    }
+
+    /// The capacity units one request's store calls cost, by operation (`unitsByOperation`).
+    func recordCapacityUnits(_ units: [String: CapacityUnits], tenantClass: String) {
+        for (operation, units) in units {
+            // Operations are DynamoDB's fixed set; anything else is not a label.
+            guard Self.storeOperations.contains(operation) else { continue }
+            if units.read > 0 {
+                capacityUnits[CapacityLabels(kind: .read, operation: operation, tenantClass: tenantClass)]
+                    .increment(by: units.read)
+            }
+            if units.write > 0 {
+                capacityUnits[CapacityLabels(kind: .write, operation: operation, tenantClass: tenantClass)]
+                    .increment(by: units.write)
+            }
+        }
+    }
+
+    /// A request refused because its tenant's `kind` bucket could not cover it.
+    func countRateLimited(kind: CapacityKind, tenantClass: String) {
+        rateLimited[RefusalLabels(kind: kind, tenantClass: tenantClass)].increment()
+    }
+
+    /// An admission or a charge decided by this process's own buckets because Redis was unreachable.
+    func countRateLimitLocalDecision() {
+        rateLimitFallbacks.increment()
     }
 }

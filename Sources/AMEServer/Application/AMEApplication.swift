@@ -58,7 +58,15 @@ public struct AMEApplication: Sendable {
         let pageTokens = configuration.tokenSecret.map(PageTokenSigner.init(secret:)) ?? .random()
         // One set of metric handles for the cache, the store and the engine (made after the
         // process's metrics backend is bootstrapped).
-        let runtimeMetrics = RuntimeMetrics()
+        let runtimeMetrics = RuntimeMetrics(
+            tenantClasses: configuration.rateLimits?.classNames ?? [RateLimits.unlimitedClass])
+        let rateLimiter = configuration.rateLimits.map {
+            RateLimiter(limits: $0, redis: configuration.redis, metrics: runtimeMetrics)
+        }
+        if rateLimiter != nil, configuration.redis == nil {
+            Logger(label: "ame.limits").notice(
+                "rate limits are enforced by this instance alone: set AME_REDIS_URL to share them between instances")
+        }
         // Every process that writes invalidates the cache, so seeding a served store is safe too.
         let cache = configuration.cache.map {
             HybridCache(configuration: $0, registry: registry, metrics: runtimeMetrics)
@@ -80,11 +88,13 @@ public struct AMEApplication: Sendable {
                 registry: registry, store: store, limits: configuration.queryLimits,
                 tenantLimits: configuration.tenantLimits, keys: keys, pageTokens: pageTokens, cache: cache,
                 introspection: configuration.introspection, uploadSigner: configuration.uploads,
-                persistedOperations: configuration.persistedOperations, metrics: runtimeMetrics)
+                persistedOperations: configuration.persistedOperations, metrics: runtimeMetrics,
+                rateLimiter: rateLimiter)
             try await prepareTables(of: engine, policy, configuration)
             return AMEApplication(configuration: configuration, engine: engine, tenants: tenants, metrics: metrics)
         } catch {
             await cache?.shutdown()
+            await rateLimiter?.shutdown()
             throw error
         }
     }

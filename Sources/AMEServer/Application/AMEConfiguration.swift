@@ -41,6 +41,11 @@ public struct AMEConfiguration: Sendable {
     public var tokenSecret: String?
     /// The entity cache (`AME_CACHE_*`, `AME_REDIS_URL`); `nil` when it is off.
     public var cache: CacheConfiguration?
+    /// Per-tenant rate limits in capacity units (`AME_RATE_LIMITS_FILE`); `nil` when they are off.
+    public var rateLimits: RateLimits?
+    /// The Redis every instance shares (`AME_REDIS_URL`): the cache's shared layer and the rate
+    /// limits' buckets; `nil` when unset.
+    public var redis: RedisConfiguration?
     /// Signs upload URLs (`AME_UPLOAD_BUCKET`, …); `nil` when uploads are off.
     public var uploads: S3UploadURLSigner?
     public var persistedOperations = PersistedOperationsConfiguration()
@@ -123,6 +128,17 @@ public struct AMEConfiguration: Sendable {
             cors = try CORSPolicy(settings: valid)
         } catch {
             problems.append(error.description)
+        }
+        redis = value("AME_REDIS_URL").flatMap { try? RedisConfiguration(url: $0) }
+        if let path = value("AME_RATE_LIMITS_FILE") {
+            let bounds = RateLimits.Bounds(
+                maxClasses: Settings.integer("AME_RATE_LIMITS_MAX_CLASSES", in: valid),
+                maxTenants: Settings.integer("AME_RATE_LIMITS_MAX_TENANTS", in: valid))
+            do {
+                rateLimits = try RateLimits.read(path: path, bounds: bounds)
+            } catch {
+                problems.append("AME_RATE_LIMITS_FILE \(path): \(error)")
+            }
         }
         if let path = value("AME_API_KEYS_FILE") {
             do {

@@ -59,13 +59,23 @@ enum GraphQLOverHTTP {
     /// The status of an executed (or refused) request, by media type. With
     /// `application/graphql-response+json`, a request that did not run (parse, validation,
     /// operation, variables, limits) is a 400; with `application/json` it is a 200, since the
-    /// client cannot trust a non-2xx answer to come from the server.
+    /// client cannot trust a non-2xx answer to come from the server. A rate-limited request is a
+    /// 429 with either: HTTP clients and proxies back off on it without reading the body.
     static func status(of response: GraphQLResponse, as mediaType: MediaType) -> HTTPResponse.Status {
         switch response.outcome {
         case .executed: .ok
         case .mutationRefused: .methodNotAllowed
         case .requestError: mediaType == .json ? .ok : .badRequest
+        case .rateLimited: .tooManyRequests
         }
+    }
+
+    /// The headers of an executed (or refused) request's response: its media type, and
+    /// `Retry-After` (whole seconds, at least 1) when it was rate limited.
+    static func headers(of response: GraphQLResponse, as mediaType: MediaType) -> HTTPFields {
+        var headers: HTTPFields = [.contentType: mediaType.contentType]
+        if case .rateLimited(let seconds) = response.outcome { headers[.retryAfter] = String(max(1, seconds)) }
+        return headers
     }
 
     /// A failure to read the HTTP request itself: its status and the error the body shows.
