@@ -18,15 +18,13 @@ struct ExecutorBenchmark: AsyncParsableCommand {
     @Option(help: "The batch window of the DataLoader-style executor, in microseconds.") var windowMicroseconds = 500
     @Option(help: "Run only the executors whose name starts with this (e.g. AME, for profiling).") var only: String?
 
-    /// The embedded store as `ame serve` runs it (a file: WAL, a pool of reader connections) in a
-    /// fresh temporary folder, seeded with the sample data for the tenant `bench`. The caller
+    /// A ``BenchmarkStore`` seeded with the sample data for the tenant `bench`. The caller
     /// removes the folder.
     static func seededStore() async throws -> (
         folder: URL, store: SQLiteStore, engine: GraphQLEngine, keys: SampleData.Keys
     ) {
-        let folder = FileManager.default.temporaryDirectory.appending(path: "ame-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let store = try SQLiteStore(path: folder.appending(path: "ame.sqlite").path)
+        let temporary = try BenchmarkStore()
+        let (folder, store) = (temporary.folder, temporary.store)
         let engine = try GraphQLEngine(registry: AMESchemaRegistry.registry, store: store)
         try await engine.createTables()
         let keys = try await SampleData().load(into: engine, tenant: Tenant(endpointId: "bench"))

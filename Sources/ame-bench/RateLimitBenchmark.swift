@@ -19,10 +19,9 @@ struct RateLimitBenchmark: AsyncParsableCommand {
     var redisURL: String?
 
     func run() async throws {
-        let folder = FileManager.default.temporaryDirectory.appending(path: "ame-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try SQLiteStore(path: folder.appending(path: "ame.sqlite").path)
+        let temporary = try BenchmarkStore()
+        defer { temporary.remove() }
+        let store = temporary.store
         let registry = AMESchemaRegistry.registry
         let plain = try GraphQLEngine(registry: registry, store: store)
         try await plain.createTables()

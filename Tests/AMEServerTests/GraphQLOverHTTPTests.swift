@@ -46,13 +46,8 @@ import Testing
     }
 
     @Test func aRateLimitedRequestIs429WithRetryAfterInEitherMediaType() async throws {
-        let limits = RateLimits(
-            classes: [RateLimitClass(name: "small", readUnitsPerSecond: 0.01, writeUnitsPerSecond: 0.01)],
-            defaultClass: "small")
-        let limiter = RateLimiter(limits: limits, redis: nil, metrics: RuntimeMetrics())
-        let engine = try GraphQLEngine(
-            registry: AMESchemaRegistry.registry, store: try SQLiteStore(path: nil), rateLimiter: limiter)
-        try await engine.createTables()
+        let limited = try await RateLimitedEngine()
+        let (engine, limiter) = (limited.engine, limited.limiter)
         // About 4 units of debt at 0.01 a second: refused for some 400 seconds.
         await limiter.charge(Tenant(endpointId: "acme"), units: CapacityUnits(write: 4))
         let application = Application(

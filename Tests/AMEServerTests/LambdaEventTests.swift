@@ -77,13 +77,8 @@ import Testing
     }
 
     @Test func aRateLimitedRequestIsA429WithRetryAfterInTheEventsShape() async throws {
-        let limits = RateLimits(
-            classes: [RateLimitClass(name: "small", readUnitsPerSecond: 0.01, writeUnitsPerSecond: 0.01)],
-            defaultClass: "small")
-        let limiter = RateLimiter(limits: limits, redis: nil, metrics: RuntimeMetrics())
-        let engine = try GraphQLEngine(
-            registry: AMESchemaRegistry.registry, store: try SQLiteStore(path: nil), rateLimiter: limiter)
-        try await engine.createTables()
+        let limited = try await RateLimitedEngine()
+        let (engine, limiter) = (limited.engine, limited.limiter)
         let handler = AMELambda.Handler(
             engine: engine, tenants: await TenantResolver(apiKeys: [:], jwtSecret: nil), limits: ServerLimits(),
             metrics: nil, options: AMELambda.Options(trustedClaims: try AMELambda.TrustedClaims(setting: "tenant")))
