@@ -1,3 +1,4 @@
+import AMEGenerated
 import AMERuntime
 import AMEServer
 import Testing
@@ -124,5 +125,35 @@ import Testing
         let tenantOnly = IndexDefinition.global(name: "by-key", sortAttribute: "name")
         #expect(tenantOnly.partitionAttribute == tenantAttribute && tenantOnly.isGlobal)
         #expect(tenantOnly.partitionValue(tenant: "acme#default", fieldValue: nil) == "acme#default")
+    }
+}
+
+/// A store whose contacts were written before `last_name-index` was declared: the embedded store
+/// builds the added index from its items, giving each the composed partition it lacks, so the
+/// contacts are found through it as if the write path had stored them with it.
+@Suite struct GlobalIndexUpgradeTests {
+    @Test func contactsStoredBeforeTheIndexAreFoundThroughItOnceTheStoreBuildsIt() async throws {
+        let store = try SQLiteStore(path: nil)
+        let registry = AMESchemaRegistry.registry
+        let contacts = try #require(registry.tableDefinitions.first { $0.name.hasSuffix("contact_profiles") })
+        var before = contacts
+        before.indexes.removeAll { $0.isGlobal }
+        try await store.createTable(before)
+        let tenant = TestEngine.tenantA.partitionKey
+        // As an earlier version stored it: no `tenant#last_name-index`.
+        let old: Item = [
+            tenantAttribute: .string(tenant), "contact_uuid": "c-1", "email": "ada@example.com",
+            "last_name": "Lovelace", "place_uuid": "p-1", "version": .number("1"),
+        ]
+        try await store.transactWriteItems([.put(table: contacts.name, item: old, condition: nil)])
+        let engine = try GraphQLEngine(registry: registry, store: store)
+        try await engine.createTables()
+        let stored = try await store.getItem(table: contacts.name, key: ItemKey(partition: tenant, sort: "c-1"))
+        #expect(stored?["tenant#last_name-index"] == .string(tenant + "#s:Lovelace"))
+        let response = await engine.execute(
+            GraphQLRequest(query: #"{ contactProfileList(lastName: "Lovelace") { contactProfileList { email } } }"#),
+            tenant: TestEngine.tenantA)
+        #expect(response.errorCodes == [], "\(response.json.jsonText)")
+        #expect(response.data?["contactProfileList"]?["contactProfileList"] == [["email": "ada@example.com"]])
     }
 }

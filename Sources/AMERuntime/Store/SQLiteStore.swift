@@ -112,7 +112,9 @@ public final class SQLiteStore: Store {
         try await write { state in
             if state.tables[table.name] == table { return }
             if let existing = state.tables[table.name] {
-                // Indexes added to the schema are built from the existing items.
+                // Indexes added to the schema are built from the existing items, which first get
+                // the composed partition of each global index they lack (stored before it was
+                // declared), as the write path would have stored it.
                 try state.connection.execute("BEGIN IMMEDIATE")
                 do {
                     try state.connection.run("DELETE FROM index_entries WHERE tbl = ?", [.text(table.name)])
@@ -120,7 +122,17 @@ public final class SQLiteStore: Store {
                     try state.connection.query("SELECT body FROM items WHERE tbl = ?", [.text(existing.name)]) { row in
                         items.append(try row.withBlob(0) { try ItemCodec.decode($0) })
                     }
-                    for item in items { try Self.writeIndexEntries(item, table: table, connection: state.connection) }
+                    for var item in items {
+                        if Self.composeMissingPartitions(of: &item, table: table),
+                            case .string(let partition)? = item[table.partitionAttribute],
+                            case .string(let sort)? = item[table.sortAttribute]
+                        {
+                            try state.connection.run(
+                                "UPDATE items SET body = ? WHERE tbl = ? AND pk = ? AND sk = ?",
+                                [.blob(ItemCodec.encode(item)), .text(table.name), .text(partition), .text(sort)])
+                        }
+                        try Self.writeIndexEntries(item, table: table, connection: state.connection)
+                    }
                     try Self.saveDefinition(table, connection: state.connection)
                     try state.connection.execute("COMMIT")
                 } catch {
@@ -461,6 +473,21 @@ public final class SQLiteStore: Store {
             "DELETE FROM index_entries WHERE tbl = ? AND pk = ? AND sk = ?",
             [.text(table), .text(key.partition), .text(key.sort)]
         )
+    }
+
+    /// Adds the composed partition of each global index of `table` that `item` lacks; whether it
+    /// added any.
+    private static func composeMissingPartitions(of item: inout Item, table: TableDefinition) -> Bool {
+        guard case .string(let tenant)? = item[table.partitionAttribute] else { return false }
+        var changed = false
+        for index in table.indexes where index.partitionField != nil {
+            guard let attribute = index.partitionAttribute, item[attribute] == nil,
+                let value = index.partitionValue(tenant: tenant, fieldValue: index.partitionField.flatMap { item[$0] })
+            else { continue }
+            item[attribute] = value
+            changed = true
+        }
+        return changed
     }
 
     private static func writeIndexEntries(_ item: Item, table: TableDefinition, connection: SQLiteConnection) throws {
