@@ -6,10 +6,10 @@ extension GraphQLEngine {
     }
 
     /// After a request ran: its capacity units by store operation go to the metrics, and what it
-    /// cost (DynamoDB's own figure where there is one) is charged to its tenant's buckets.
+    /// cost (each call at DynamoDB's own figure where it gave one) is charged to its tenant's buckets.
     func settle(_ response: GraphQLResponse, for tenant: Tenant) async {
         let tenantClass = rateLimiter?.limits.tenantClass(of: tenant).name ?? RateLimits.unlimitedClass
         metrics.recordCapacityUnits(response.storeCounters.unitsByOperation, tenantClass: tenantClass)
-        await rateLimiter?.charge(tenant, units: response.cost.consumedUnits ?? response.cost.units)
+        await rateLimiter?.charge(tenant, units: response.storeCounters.billedUnits)
     }
 }

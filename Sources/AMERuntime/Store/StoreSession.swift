@@ -36,6 +36,9 @@ public final class StoreSession: Sendable {
         /// The units the store reported it consumed (DynamoDB's `ConsumedCapacity`); `nil` when
         /// it reported none (the embedded store).
         public var consumedUnits: CapacityUnits?
+        /// What the calls cost the operator, call by call: the units the store reported where it
+        /// reported them, else the computed ones (what rate limits charge).
+        public var billedUnits = CapacityUnits.zero
         /// The executor's level the calls now belong to (0: before the first level, such as a
         /// mutation's writes).
         public var level = 0
@@ -109,6 +112,7 @@ public final class StoreSession: Sendable {
                 $0.units += charged
                 $0.unitsByOperation[operation, default: .zero] += charged
                 if let reported { $0.consumedUnits = ($0.consumedUnits ?? .zero) + reported }
+                $0.billedUnits += reported ?? charged
                 guard recordsOperations else { return }
                 guard $0.operations.count < Self.maxRecordedOperations else {
                     $0.operationsNotRecorded += 1
