@@ -18,17 +18,11 @@ public final class RateLimiter: Sendable {
     let metrics: RuntimeMetrics
     /// The prefix of every bucket's key in Redis; the tenant's partition key follows it.
     let namespace: String
-    /// How long after a failed call Redis is left alone before it is tried again.
-    let retryInterval: Duration
-    /// Where an outage's start and end are logged.
-    let logger: Logger
+    /// When Redis is tried again after it failed.
+    let outage: RedisOutage
     private let state: Mutex<State>
 
     private struct State {
-        /// Redis failed and the outage has been logged; cleared by the next answer.
-        var outage = false
-        /// Redis is not called before this instant (after a failure).
-        var skipRedisUntil: ContinuousClock.Instant?
         /// This process's own buckets (used without Redis, or while it is unreachable), by the
         /// bytes of the tenant's partition key.
         var buckets: [[UInt8]: Buckets] = [:]
@@ -59,12 +53,14 @@ public final class RateLimiter: Sendable {
         limits: RateLimits, redis: RedisConfiguration?, metrics: RuntimeMetrics, namespace: String = "ame:rate:",
         retryInterval: Duration = .seconds(1), logger: Logger = Logger(label: "ame.limits")
     ) {
-        self.logger = logger
+        outage = RedisOutage(
+            retryInterval: retryInterval, logger: logger,
+            consequence: "rate limits are enforced by each instance alone until it answers",
+            recovery: "rate limits are shared through Redis again")
         self.limits = limits
         self.redis = redis.map { RedisClient(configuration: $0) }
         self.metrics = metrics
         self.namespace = namespace
-        self.retryInterval = retryInterval
         state = Mutex(State())
     }
 
@@ -101,33 +97,14 @@ public final class RateLimiter: Sendable {
     private func decide(
         _ mode: Mode, tenant: Tenant, tenantClass: RateLimitClass, units: CapacityUnits
     ) async -> (refused: [CapacityKind], retryAfter: Int) {
-        if let redis, state.withLock({ $0.skipRedisUntil.map { ContinuousClock.now >= $0 } ?? true }) {
+        if let redis, outage.allowsCall {
             do {
                 let result = try await shared(
                     mode, redis: redis, tenant: tenant, tenantClass: tenantClass, units: units)
-                let recovered = state.withLock { state -> Bool in
-                    defer {
-                        state.outage = false
-                        state.skipRedisUntil = nil
-                    }
-                    return state.outage
-                }
-                if recovered { logger.notice("rate limits are shared through Redis again") }
+                outage.succeeded()
                 return result
             } catch {
-                let started = state.withLock { state -> Bool in
-                    defer {
-                        state.outage = true
-                        state.skipRedisUntil = ContinuousClock.now + retryInterval
-                    }
-                    return !state.outage
-                }
-                if started {
-                    // Once per outage, not per request.
-                    logger.warning(
-                        "redis unreachable: rate limits are enforced by each instance alone until it answers",
-                        metadata: ["error": "\(error)"])
-                }
+                outage.failed(error)
             }
         }
         if redis != nil { metrics.countRateLimitLocalDecision() }
