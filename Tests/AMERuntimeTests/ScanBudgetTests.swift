@@ -50,4 +50,42 @@ import Testing
         #expect(indexed.cost.itemsScanned == 0)
         #expect(indexed.cost.itemsRead == 1)
     }
+
+    @Test(arguments: StoreBackend.allCases)
+    func systemListsCountWhatTheirFiltersTestAndRefusePastTheBudget(_ backend: StoreBackend) async throws {
+        // 12 corporations: 12 audit records and 24 `data` versions (two attributes each).
+        guard
+            let test = try await TestEngine(
+                backend: backend, seed: SampleData(corporations: 12, places: 0, contacts: 0, requests: 0),
+                limits: QueryLimits(maxScanItems: 10))
+        else { return }
+        for query in [
+            #"{ activityHistoryList(log: "no such text") { activityHistoryList { id } } }"#,
+            #"{ activityHistoryList(activityTypes: ["a", "b"]) { activityHistoryList { id } } }"#,
+            #"{ attributeValueList(value: "no such value") { attributeValueList { valueVersionUuid } } }"#,
+        ] {
+            let refused = await test.run(query)
+            #expect(refused.errorCodes == ["QUERY_TOO_EXPENSIVE"], "\(query): \(refused.json.jsonText)")
+            #expect(refused.errors.first?.error.extensions["maxScanItems"] == 10)
+        }
+        let log = await test.run(#"{ activityHistoryList(log: "no such text") { activityHistoryList { id } } }"#)
+        #expect(log.errors.first?.error.message.contains("`log`") == true, "\(log.json.jsonText)")
+
+        // What the key serves scans nothing.
+        let corporation = try #require(test.keys.corporations.first)
+        let history = await test.run(
+            "query($id: String) { activityHistoryList(id: $id) { activityHistoryList { id } } }",
+            variables: ["id": .string(corporation)])
+        #expect(history.errorCodes == [], "\(history.json.jsonText)")
+        #expect((history.data?["activityHistoryList"]?["activityHistoryList"]?.arrayValue.count ?? 0) >= 1)
+        #expect(history.cost.itemsScanned == 0)
+        let versions = await test.run(
+            """
+            query($id: String) { attributeValueList(dataType: "corporation", dataIdentity: $id) {
+              attributeValueList { valueVersionUuid } } }
+            """, variables: ["id": .string(corporation)])
+        #expect(versions.errorCodes == [], "\(versions.json.jsonText)")
+        #expect(versions.data?["attributeValueList"]?["attributeValueList"]?.arrayValue.count == 2)
+        #expect(versions.cost.itemsScanned == 0)
+    }
 }

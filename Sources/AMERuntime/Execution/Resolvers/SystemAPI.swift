@@ -199,9 +199,16 @@ extension Execution {
             let wanted = statuses
             let scope =
                 "attributeValues:\(prefix)|\(identity ?? "")|\(attribute ?? "")|\(value ?? "")|\((wanted ?? []).sorted().joined(separator: ","))"
+            // The arguments the key prefix leaves open, tested on every item read.
+            let servedByKey = dataType != nil && identity != nil
+            var filtered: [String] = []
+            if identity != nil && !servedByKey { filtered.append("dataIdentity") }
+            if attribute != nil && !servedByKey { filtered.append("attributeName") }
+            if value != nil { filtered.append("value") }
+            if wanted != nil { filtered.append(arguments["statuses"] != nil ? "statuses" : "status") }
             return try await page(
                 QueryRequest(table: values, partition: partition, sortCondition: .beginsWith(prefix)),
-                limit: limit, scope: scope, arguments: arguments, wantsTotal: wantsTotal,
+                limit: limit, scope: scope, arguments: arguments, wantsTotal: wantsTotal, filtered: filtered,
                 matches: { item in
                     (identity.map { item["data_identity"]?.stringValue == $0 } ?? true)
                         && (attribute.map { item["attribute_name"]?.stringValue == $0 } ?? true)
@@ -229,6 +236,13 @@ extension Execution {
             let log = arguments["log"]?.stringValue
             let request: QueryRequest
             let id = arguments["id"]?.stringValue
+            // The arguments neither the key nor `type-index` serves, tested on every item read.
+            var filtered = log == nil ? [] : ["log"]
+            let typeArguments = ["type", "activityType", "activityTypes"].filter { arguments[$0] != nil }
+            if id != nil || typeSet.count > 1 { filtered += typeArguments }
+            if id == nil && typeSet.count != 1 {
+                filtered += ["from", "to"].filter { arguments[$0] != nil }
+            }
             if let id {
                 request = QueryRequest(
                     table: history, partition: partition,
@@ -247,7 +261,7 @@ extension Execution {
             let scope =
                 "activityHistory:\(id ?? "")|\(typeSet.sorted().joined(separator: ","))|\(log ?? "")|\(from)|\(to)"
             return try await page(
-                request, limit: limit, scope: scope, arguments: arguments, wantsTotal: wantsTotal,
+                request, limit: limit, scope: scope, arguments: arguments, wantsTotal: wantsTotal, filtered: filtered,
                 matches: { item in
                     guard let time = item["timestamp"]?.stringValue ?? item["updated_at"]?.stringValue else {
                         return false
@@ -338,9 +352,12 @@ extension Execution {
     /// One page of a system list, read until full (filters apply while reading): by `nextToken`,
     /// or by `pageNumber` (the matches from `(pageNumber − 1) × limit + 1` on). `total` counts
     /// every match, and is computed (reading to the end) only when selected.
+    /// A page of a system list: the items `request` reads that `matches` accepts. The items read
+    /// to be tested by `filtered` (the arguments the Query's key condition leaves open) count
+    /// against the request's scan budget (`AME_MAX_SCAN_ITEMS`), as an entity list's do.
     private func page(
         _ request: QueryRequest, limit: Int, scope: String, arguments: [String: JSONValue],
-        wantsTotal: Bool, matches: @Sendable (Item) -> Bool
+        wantsTotal: Bool, filtered: [String], matches: @Sendable (Item) -> Bool
     ) async throws -> SystemAnswer {
         var request = request
         var pageNumber: Int?
@@ -366,6 +383,10 @@ extension Execution {
         reading: while true {
             request.limit = StoreLimits.queryPageItems
             let page = try await session.query(request)
+            if !filtered.isEmpty {
+                try session.scanned(
+                    page.items.count, budget: engine.limits.maxScanItems, filters: filtered, index: nil)
+            }
             for item in page.items where matches(item) {
                 total += 1
                 if skip > 0 {
