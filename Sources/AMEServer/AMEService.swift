@@ -51,6 +51,7 @@ public enum AMEService {
         }
         await engine.cache?.shutdown()
         await engine.rateLimiter?.shutdown()
+        await engine.recentWrites.shutdown()
         await engine.store.close()
         logger.notice("stopped")
         if let failure { throw failure }

@@ -155,6 +155,10 @@ public enum Settings {
             "Most items one request may read only to test them against list filters no index serves.",
             check: integer(100...10_000_000)),
         Setting(
+            "AME_RECENT_WRITES_SECONDS", String(RecentWritesConfiguration().window.components.seconds),
+            "Seconds a write is remembered so that reads through global indexes return it before the index lists it (0: off).",
+            check: integer(0...3600)),
+        Setting(
             "AME_MAX_JSON_DEPTH", String(JSONLimits().maxDepth),
             "Deepest nesting of arrays and objects in a JSON body.",
             check: integer(4...512)),

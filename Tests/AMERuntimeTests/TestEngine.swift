@@ -23,31 +23,33 @@ struct TestEngine {
         keys = try await sample?.load(into: engine, tenant: tenant) ?? SampleData.Keys()
     }
 
-    private init(engine: GraphQLEngine, keys: SampleData.Keys) {
+    init(engine: GraphQLEngine, keys: SampleData.Keys) {
         self.engine = engine
         self.keys = keys
     }
 
     /// An engine on `backend` (DynamoDB: the test run's moto_server, tables with a fresh prefix),
-    /// or `nil` when that backend's tests are skipped.
+    /// or `nil` when that backend's tests are skipped. `schema` changes the generated registry
+    /// and `wrap` the store (for fault injection).
     init?(
         backend: StoreBackend, seed sample: SampleData? = SampleData(), tenant: Tenant = TestEngine.tenantA,
-        limits: QueryLimits = QueryLimits()
+        limits: QueryLimits = QueryLimits(), schema: (SchemaRegistry) -> SchemaRegistry = { $0 },
+        wrap: (any Store) -> any Store = { $0 }, recentWrites: RecentWritesConfiguration = RecentWritesConfiguration()
     )
         async throws
     {
-        let engine: GraphQLEngine
+        var registry = schema(AMESchemaRegistry.registry)
+        let store: any Store
         switch backend {
         case .embedded:
-            engine = try GraphQLEngine(
-                registry: AMESchemaRegistry.registry, store: try SQLiteStore(path: nil), limits: limits)
+            store = try SQLiteStore(path: nil)
         case .dynamoDB:
             guard let endpoint = try await MotoServer.shared.start() else { return nil }
-            let registry = AMESchemaRegistry.registry.withTablePrefix("t\(UUID().uuidString.prefix(8).lowercased())-")
-            engine = try GraphQLEngine(
-                registry: registry, store: MotoServer.store(endpoint: endpoint, tables: registry.tableDefinitions),
-                limits: limits)
+            registry = registry.withTablePrefix("t\(UUID().uuidString.prefix(8).lowercased())-")
+            store = MotoServer.store(endpoint: endpoint, tables: registry.tableDefinitions)
         }
+        let engine = try GraphQLEngine(
+            registry: registry, store: wrap(store), limits: limits, recentWrites: recentWrites)
         try await engine.createTables()
         self.init(engine: engine, keys: try await sample?.load(into: engine, tenant: tenant) ?? SampleData.Keys())
     }

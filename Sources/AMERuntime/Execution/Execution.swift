@@ -193,12 +193,14 @@ final class Execution {
                     sortCondition: .equals(.string(value)), limit: 1)
                 let definition = TableDefinition(
                     name: table, sortAttribute: entity.keyAttribute, indexes: entity.indexes)
+                let tenant = tenant.partitionKey
                 let position = level.query { session in
-                    var items = try await session.query(request).items
-                    if isGlobal {
-                        items = try await session.currentItems(of: items, in: definition).compactMap { $0 }
-                            .filter { WritePath.sameValue($0[attribute], .string(value)) }
-                    }
+                    let items =
+                        isGlobal
+                        ? try await session.currentPage(
+                            request, in: definition, tenant: tenant,
+                            belongs: { WritePath.sameValue($0[attribute], .string(value)) }
+                        ).items : try await session.query(request).items
                     return QueryOutcome(items: items, lastEvaluatedKey: nil, total: nil)
                 }
                 level.fills.append { [self] results in

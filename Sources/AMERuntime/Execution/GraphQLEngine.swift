@@ -299,6 +299,9 @@ public final class GraphQLEngine: Sendable {
     /// Admits each request against its tenant's capacity units and charges what it cost; `nil`
     /// when rate limits are off.
     public let rateLimiter: RateLimiter?
+    /// The writes of the last moments to tables with global indexes, which reads of those indexes
+    /// return although the index may not list them yet.
+    public let recentWrites: RecentWrites
 
     /// Hits and misses of the parsed-document cache, and how many documents it holds.
     public var documentCacheStatistics: (hits: Int, misses: Int, count: Int) { documents.statistics }
@@ -314,9 +317,12 @@ public final class GraphQLEngine: Sendable {
         pageTokens: PageTokenSigner = .random(), cache: HybridCache? = nil, introspection: Bool = true,
         uploadSigner: (any UploadURLSigning)? = nil,
         persistedOperations: PersistedOperationsConfiguration = PersistedOperationsConfiguration(),
-        metrics: RuntimeMetrics? = nil, rateLimiter: RateLimiter? = nil
+        metrics: RuntimeMetrics? = nil, rateLimiter: RateLimiter? = nil,
+        recentWrites: RecentWritesConfiguration = RecentWritesConfiguration()
     ) throws {
         self.cache = cache
+        self.recentWrites = RecentWrites(
+            configuration: recentWrites, tables: registry.tableDefinitions, schemaVersion: registry.schemaVersion)
         self.rateLimiter = rateLimiter
         // One set of handles for the engine and its cache.
         self.metrics = metrics ?? cache?.metrics ?? RuntimeMetrics()
@@ -379,7 +385,7 @@ public final class GraphQLEngine: Sendable {
         let wantsPlan = if case .bool(true)? = request.extensions["plan"] { true } else { false }
         let session = StoreSession(
             store: store, cache: cache, metrics: metrics, tables: registry.tableDefinitions,
-            recordsOperations: wantsPlan)
+            recordsOperations: wantsPlan, recentWrites: recentWrites)
         let limits = limits(for: tenant)
         var complexity = 0
         var estimatedUnits = CapacityUnits.zero

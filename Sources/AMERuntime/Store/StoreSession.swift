@@ -16,6 +16,9 @@ public final class StoreSession: Sendable {
     let tables: [String: TableDefinition]
     /// Whether every call is recorded for `extensions.plan`.
     let recordsOperations: Bool
+    /// Where writes to tables with global indexes are remembered, for the reads of those indexes
+    /// that follow; `nil` to remember nothing.
+    let recentWrites: RecentWrites?
     private let state = Mutex(Counters())
 
     public struct Counters: Sendable, Equatable {
@@ -54,8 +57,9 @@ public final class StoreSession: Sendable {
 
     public init(
         store: any Store, cache: HybridCache? = nil, metrics: RuntimeMetrics, tables: [TableDefinition] = [],
-        recordsOperations: Bool = false
+        recordsOperations: Bool = false, recentWrites: RecentWrites? = nil
     ) {
+        self.recentWrites = recentWrites
         self.store = store
         self.cache = cache
         self.metrics = metrics
@@ -243,16 +247,18 @@ public final class StoreSession: Sendable {
                 try await group.waitForAll()
             }
         } catch {
-            await invalidate(requests)
+            await committed(requests.map(\.action))
             throw error
         }
-        await invalidate(requests)
+        await committed(requests.map(\.action))
     }
 
-    /// What a batch write touched leaves the cache (whether or not every chunk committed).
-    private func invalidate(_ requests: [BatchWriteRequest]) async {
-        guard let cache else { return }
-        await cache.invalidate(cache.keys(of: requests.map(\.action)))
+    /// What a write that may have committed touched leaves the cache, and is remembered for the
+    /// reads of global indexes. Done before the write is acknowledged: a read after the
+    /// acknowledgement, in any process, sees the new value.
+    private func committed(_ actions: [WriteAction]) async {
+        await recentWrites?.record(actions)
+        await cache?.invalidate(cache?.keys(of: actions) ?? [])
     }
 
     public func transactWrite(_ actions: [WriteAction]) async throws {
@@ -268,13 +274,11 @@ public final class StoreSession: Sendable {
             // Nothing was written.
             throw StoreError.conditionFailed(index: index)
         } catch {
-            // The outcome is unknown (it may have committed): invalidate as if it had.
-            await cache?.invalidate(cache?.keys(of: actions) ?? [])
+            // The outcome is unknown (it may have committed): treated as if it had.
+            await committed(actions)
             throw error
         }
-        // Invalidated before the write is acknowledged: a read after the acknowledgement, in
-        // any process, sees the new value.
-        await cache?.invalidate(cache?.keys(of: actions) ?? [])
+        await committed(actions)
     }
 }
 

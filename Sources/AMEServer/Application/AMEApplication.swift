@@ -89,7 +89,7 @@ public struct AMEApplication: Sendable {
                 tenantLimits: configuration.tenantLimits, keys: keys, pageTokens: pageTokens, cache: cache,
                 introspection: configuration.introspection, uploadSigner: configuration.uploads,
                 persistedOperations: configuration.persistedOperations, metrics: runtimeMetrics,
-                rateLimiter: rateLimiter)
+                rateLimiter: rateLimiter, recentWrites: configuration.recentWrites)
             try await prepareTables(of: engine, policy, configuration)
             return AMEApplication(configuration: configuration, engine: engine, tenants: tenants, metrics: metrics)
         } catch {

@@ -43,6 +43,9 @@ public struct AMEConfiguration: Sendable {
     public var cache: CacheConfiguration?
     /// Per-tenant rate limits in capacity units (`AME_RATE_LIMITS_FILE`); `nil` when they are off.
     public var rateLimits: RateLimits?
+    /// How writes are remembered for the reads of global indexes (`AME_RECENT_WRITES_SECONDS`,
+    /// shared through `AME_REDIS_URL`).
+    public var recentWrites = RecentWritesConfiguration()
     /// The Redis every instance shares (`AME_REDIS_URL`): the cache's shared layer and the rate
     /// limits' buckets; `nil` when unset.
     public var redis: RedisConfiguration?
@@ -130,6 +133,8 @@ public struct AMEConfiguration: Sendable {
             problems.append(error.description)
         }
         redis = value("AME_REDIS_URL").flatMap { try? RedisConfiguration(url: $0) }
+        recentWrites.window = .seconds(Settings.integer("AME_RECENT_WRITES_SECONDS", in: valid))
+        recentWrites.redis = redis
         if let path = value("AME_RATE_LIMITS_FILE") {
             let bounds = RateLimits.Bounds(
                 maxClasses: Settings.integer("AME_RATE_LIMITS_MAX_CLASSES", in: valid),

@@ -294,15 +294,18 @@ extension Execution {
                 limit: limit, exclusiveStartKey: tokenParent?.key == key ? tokenParent?.start : nil
             )
             let index = level.query { session in
-                let page = try await session.query(request)
-                var items = page.items
+                let page: (items: [Item], lastEvaluatedKey: Item?)
                 if isGlobal {
-                    items = try await session.currentItems(of: items, in: definition).compactMap { $0 }
-                        .filter { WritePath.sameValue($0[via], .string(key)) }
+                    page = try await session.currentPage(
+                        request, in: definition, tenant: partition,
+                        belongs: { WritePath.sameValue($0[via], .string(key)) })
+                } else {
+                    let result = try await session.query(request)
+                    page = (result.items, result.lastEvaluatedKey)
                 }
                 var total: Int?
                 if wantsTotal { total = try await session.count(request) }
-                return QueryOutcome(items: items, lastEvaluatedKey: page.lastEvaluatedKey, total: total)
+                return QueryOutcome(items: page.items, lastEvaluatedKey: page.lastEvaluatedKey, total: total)
             }
             let object = entry.object
             level.fills.append { [self] results in

@@ -11,6 +11,8 @@ struct ListReader: Sendable {
     let definition: TableDefinition
     /// The partition read: the tenant, or a global index's partition composed from it.
     let partition: ItemValue
+    /// The tenant's partition key, whose recent writes a global index's pages include.
+    let tenantPartition: String
     /// Whether the list reads a global index (eventually consistent).
     let isGlobal: Bool
     /// The equalities a global index served, checked again on the items read by key.
@@ -37,6 +39,7 @@ struct ListReader: Sendable {
         entity: EntityDefinition, arguments: [String: JSONValue], engine: GraphQLEngine, tenant: Tenant
     ) throws(AMEError) {
         table = engine.registry.physicalTable(entity.table)
+        tenantPartition = tenant.partitionKey
         definition = TableDefinition(name: table, sortAttribute: entity.keyAttribute, indexes: entity.indexes)
         limit = arguments["limit"]?.intValue ?? engine.limits.defaultPageSize
         guard limit > 0, limit <= engine.limits.maxPageSize else {
@@ -150,41 +153,63 @@ struct ListReader: Sendable {
         }
         var skip = skipped.partialValue
         var items: [Item] = []
-        var cursor = startKey
         var lastKey: Item?
         // The index key of the last item kept (a page resumes after it).
         var lastEntry: Item?
+        /// Keeps a match (past the skipped ones); `true` once the page is full and one more
+        /// match exists, so the page resumes after its last item.
+        func keep(_ item: Item, at entry: Item) -> Bool {
+            if skip > 0 {
+                skip -= 1
+                return false
+            }
+            if items.count == limit {
+                lastKey = lastEntry
+                return true
+            }
+            items.append(item)
+            lastEntry = key(of: entry)
+            return false
+        }
+        var request = QueryRequest(
+            table: table, index: index, partition: partition, sortCondition: sortCondition, exclusiveStartKey: startKey
+        )
+        // Through a global index: what was written in the last moments, placed where the index
+        // will list it (known after the first page).
+        var recent: RecentIndexEntries?
+        var firstPage = true
         reading: while true {
             try Task.checkCancellation()
             let wanted = filtersWhileReading ? StoreLimits.queryPageItems : skip + limit - items.count + 1
-            let page = try await session.query(
-                QueryRequest(
-                    table: table, index: index, partition: partition, sortCondition: sortCondition,
-                    limit: min(max(wanted, 1), StoreLimits.queryPageItems), exclusiveStartKey: cursor
-                )
-            )
+            request.limit = min(max(wanted, 1), StoreLimits.queryPageItems)
+            let page = try await session.query(request)
             if filtersWhileReading { try scanned(page.items.count, session) }
             let current = try await currentItems(page.items, session)
+            if isGlobal && firstPage {
+                recent = try await RecentIndexEntries.load(
+                    request, table: definition, tenant: tenantPartition, session: session,
+                    read: (page.items, current), belongs: matches)
+            }
+            firstPage = false
             for (offset, entry) in page.items.enumerated() {
+                while let item = recent?.next(before: entry) {
+                    if keep(item, at: item) { break reading }
+                }
+                if recent?.supersedes(entry) == true { continue }
                 guard let item = current[offset], matches(item) else { continue }
-                if skip > 0 {
-                    skip -= 1
-                    continue
-                }
-                if items.count == limit {
-                    // One more match exists beyond the page: resume after the page's last item.
-                    lastKey = lastEntry
-                    break reading
-                }
-                items.append(item)
-                lastEntry = key(of: entry)
+                if keep(item, at: entry) { break reading }
                 if items.count == limit && offset == page.items.count - 1 && page.lastEvaluatedKey != nil {
                     lastKey = lastEntry
                     break reading
                 }
             }
-            guard let next = page.lastEvaluatedKey else { break }
-            cursor = next
+            guard let next = page.lastEvaluatedKey else {
+                while let item = recent?.next(before: nil) {
+                    if keep(item, at: item) { break reading }
+                }
+                break
+            }
+            request.exclusiveStartKey = next
         }
         var total: Int?
         if countTotal { total = try await count(session) }
