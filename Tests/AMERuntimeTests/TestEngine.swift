@@ -23,15 +23,16 @@ struct TestEngine {
         keys = try await sample?.load(into: engine, tenant: tenant) ?? SampleData.Keys()
     }
 
-    private init(engine: GraphQLEngine, keys: SampleData.Keys) {
+    init(engine: GraphQLEngine, keys: SampleData.Keys) {
         self.engine = engine
         self.keys = keys
     }
 
-    /// An engine on `backend` (DynamoDB: the test run's moto_server, tables with a fresh prefix),
-    /// or `nil` when that backend's tests are skipped.
+    /// An engine of `registry` on `backend` (DynamoDB: the test run's moto_server, tables with a
+    /// fresh prefix), or `nil` when that backend's tests are skipped.
     init?(
-        backend: StoreBackend, seed sample: SampleData? = SampleData(), tenant: Tenant = TestEngine.tenantA,
+        backend: StoreBackend, registry: SchemaRegistry = AMESchemaRegistry.registry,
+        seed sample: SampleData? = SampleData(), tenant: Tenant = TestEngine.tenantA,
         limits: QueryLimits = QueryLimits()
     )
         async throws
@@ -39,11 +40,10 @@ struct TestEngine {
         let engine: GraphQLEngine
         switch backend {
         case .embedded:
-            engine = try GraphQLEngine(
-                registry: AMESchemaRegistry.registry, store: try SQLiteStore(path: nil), limits: limits)
+            engine = try GraphQLEngine(registry: registry, store: try SQLiteStore(path: nil), limits: limits)
         case .dynamoDB:
             guard let endpoint = try await MotoServer.shared.start() else { return nil }
-            let registry = AMESchemaRegistry.registry.withTablePrefix("t\(UUID().uuidString.prefix(8).lowercased())-")
+            let registry = registry.withTablePrefix("t\(UUID().uuidString.prefix(8).lowercased())-")
             engine = try GraphQLEngine(
                 registry: registry, store: MotoServer.store(endpoint: endpoint, tables: registry.tableDefinitions),
                 limits: limits)
