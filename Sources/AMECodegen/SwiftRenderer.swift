@@ -28,6 +28,8 @@ public struct SwiftRenderer {
     public func renderRegistry() -> String {
         let entities = schema.entities.map { "            \($0.name).definition," }.joined(separator: "\n")
         let systemRecords = SystemRecord.all.map(systemRecord).joined(separator: "\n")
+        // Written only when global: a local project's registry stays as it always was.
+        let runtimeTablesLayout = schema.layout == .global ? ",\n        runtimeTablesLayout: .global" : ""
         return """
             \(header(source: "schema/*.yaml"))
 
@@ -44,7 +46,7 @@ public struct SwiftRenderer {
                     systemRecords: [
             \(systemRecords)
                     ],
-                    schemaVersion: \(literal(StableHash.hex(sdl)))
+                    schemaVersion: \(literal(StableHash.hex(sdl)))\(runtimeTablesLayout)
                 )
 
                 /// The GraphQL SDL (also printed by `ame schema`).

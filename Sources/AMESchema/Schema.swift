@@ -13,16 +13,21 @@ public struct Schema: Sendable, Equatable {
     public var idScalar: IDScalar
     /// The name of the root mutation type (`mutation_type`): `Mutation` unless set.
     public var mutationType: String
+    /// The project's `layout` in `schema/ame.yaml`: each entity's unless it says otherwise, and
+    /// the layout of the runtime's own tables (`attribute_values`, `activity_history`), which an
+    /// entity's `layout` does not change.
+    public var layout: Layout
 
     public init(
         tablePrefix: String = "ame-", objectTypes: [ObjectType] = [], entities: [Entity] = [],
-        idScalar: IDScalar = .id, mutationType: String = "Mutation"
+        idScalar: IDScalar = .id, mutationType: String = "Mutation", layout: Layout = .local
     ) {
         self.tablePrefix = tablePrefix
         self.objectTypes = objectTypes
         self.entities = entities
         self.idScalar = idScalar
         self.mutationType = mutationType
+        self.layout = layout
     }
 
     public func entity(named name: String) -> Entity? {

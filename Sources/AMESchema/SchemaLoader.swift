@@ -40,7 +40,7 @@ public struct SchemaLoader {
             tablePrefix: reader.tablePrefix,
             objectTypes: reader.objectTypes.sorted { $0.name < $1.name },
             entities: reader.entities.map(\.entity).sorted { $0.name < $1.name },
-            idScalar: reader.idScalar, mutationType: reader.mutationType
+            idScalar: reader.idScalar, mutationType: reader.mutationType, layout: reader.layout
         )
         var diagnostics = reader.diagnostics
         if reader.entities.isEmpty && diagnostics.isEmpty {

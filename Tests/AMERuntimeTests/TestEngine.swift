@@ -28,17 +28,18 @@ struct TestEngine {
         self.keys = keys
     }
 
-    /// An engine on `backend` (DynamoDB: the test run's moto_server, tables with a fresh prefix),
-    /// or `nil` when that backend's tests are skipped. `schema` changes the generated registry
-    /// and `wrap` the store (for fault injection).
+    /// An engine of `registry` on `backend` (DynamoDB: the test run's moto_server, tables with a
+    /// fresh prefix), or `nil` when that backend's tests are skipped. `schema` changes the
+    /// registry and `wrap` the store (for fault injection).
     init?(
-        backend: StoreBackend, seed sample: SampleData? = SampleData(), tenant: Tenant = TestEngine.tenantA,
+        backend: StoreBackend, registry: SchemaRegistry = AMESchemaRegistry.registry,
+        seed sample: SampleData? = SampleData(), tenant: Tenant = TestEngine.tenantA,
         limits: QueryLimits = QueryLimits(), schema: (SchemaRegistry) -> SchemaRegistry = { $0 },
         wrap: (any Store) -> any Store = { $0 }, recentWrites: RecentWritesConfiguration = RecentWritesConfiguration()
     )
         async throws
     {
-        var registry = schema(AMESchemaRegistry.registry)
+        var registry = schema(registry)
         let store: any Store
         switch backend {
         case .embedded:

@@ -84,7 +84,8 @@ import Testing
 
 /// `layout: global` (on an entity, or for the project in `ame.yaml`) makes every index global:
 /// those without `partition` hold the tenant alone, so relations and gets by a unique field are
-/// served as by a local index, with no item-collection cap.
+/// served as by a local index, with no item-collection cap. The project's layout also moves the
+/// runtime's own tables.
 @Suite struct LayoutSchemaTests {
     static let author = """
         entity: Author
@@ -144,6 +145,27 @@ import Testing
             ("schema/book.yaml", Self.book + "layout: local\n"),
         ])
         #expect(kept.contains(#"IndexDefinition(name: "isbn-index", sortAttribute: "isbn")"#))
+    }
+
+    @Test func onlyTheProjectsLayoutMovesTheRuntimesOwnTables() throws {
+        let project = [
+            ("schema/ame.yaml", "layout: global\n"), ("schema/author.yaml", Self.author),
+            ("schema/book.yaml", Self.book),
+        ]
+        let schema = try SchemaLoader().load(project.map { SchemaLoader.File(path: $0.0, contents: $0.1) })
+        #expect(schema.layout == .global)
+        #expect(try Self.swift(project).contains("runtimeTablesLayout: .global"))
+        // An entity's layout is its own table's: the runtime's tables are shared by every entity.
+        let entityOnly = try Self.swift([
+            ("schema/author.yaml", Self.author), ("schema/book.yaml", Self.book + "layout: global\n"),
+        ])
+        #expect(!entityOnly.contains("runtimeTablesLayout"))
+        // A local project's registry is written as before.
+        let local = try Self.swift([
+            ("schema/ame.yaml", "layout: local\n"), ("schema/author.yaml", Self.author),
+            ("schema/book.yaml", Self.book),
+        ])
+        #expect(!local.contains("runtimeTablesLayout"))
     }
 
     @Test func anUnknownLayoutIsRefusedWithTheChoices() throws {

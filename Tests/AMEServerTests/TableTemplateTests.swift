@@ -46,6 +46,34 @@ import Testing
         #expect(!Self.rendered.contains("TableName: \(Self.registry.tablePrefix)"))
     }
 
+    /// The lines of one table's resource in a rendered template.
+    static func resource(_ logicalId: String, in rendered: String) throws -> String {
+        let lines = rendered.split(separator: "\n")
+        let start = try #require(lines.firstIndex(of: "  \(logicalId):"))
+        let end = lines[(start + 1)...].firstIndex { $0.hasPrefix("  ") && !$0.hasPrefix("   ") } ?? lines.endIndex
+        return lines[start..<end].joined(separator: "\n")
+    }
+
+    @Test func aGlobalProjectsRuntimeTablesHaveGlobalIndexesOnly() throws {
+        let generated = Self.registry
+        let global = SchemaRegistry(
+            sdl: generated.sdl, tablePrefix: generated.tablePrefix, entities: generated.entities,
+            systemRecords: generated.systemRecords, schemaVersion: generated.schemaVersion,
+            runtimeTablesLayout: .global)
+        let rendered = TableTemplate.render(global)
+        for (table, index) in [
+            ("AttributeValuesTable", "value_version_uuid-index"), ("ActivityHistoryTable", "type-index"),
+        ] {
+            let resource = try Self.resource(table, in: rendered)
+            #expect(resource.contains("GlobalSecondaryIndexes:"), "\(resource)")
+            #expect(resource.contains("- IndexName: \(index)"), "\(resource)")
+            #expect(!resource.contains("LocalSecondaryIndexes"), "\(resource)")
+            // The local project's template (deploy/template.yaml) keeps them local.
+            let local = try Self.resource(table, in: Self.rendered)
+            #expect(local.contains("LocalSecondaryIndexes:") && !local.contains("GlobalSecondaryIndexes"), "\(local)")
+        }
+    }
+
     @Test func logicalIdsAreTheTableNameInUpperCamelCase() {
         #expect(TableTemplate.logicalId("contact_profiles") == "ContactProfilesTable")
         #expect(TableTemplate.logicalId("ame-system.v2") == "AmeSystemV2Table")

@@ -321,8 +321,11 @@ public final class GraphQLEngine: Sendable {
         recentWrites: RecentWritesConfiguration = RecentWritesConfiguration()
     ) throws {
         self.cache = cache
+        // The entities' tables: the runtime's own records are placed by none of their reads.
+        let entityTables = Set(registry.entities.map { registry.physicalTable($0.table) })
         self.recentWrites = RecentWrites(
-            configuration: recentWrites, tables: registry.tableDefinitions, schemaVersion: registry.schemaVersion)
+            configuration: recentWrites, tables: registry.tableDefinitions.filter { entityTables.contains($0.name) },
+            schemaVersion: registry.schemaVersion)
         self.rateLimiter = rateLimiter
         // One set of handles for the engine and its cache.
         self.metrics = metrics ?? cache?.metrics ?? RuntimeMetrics()

@@ -12,16 +12,20 @@ public struct SchemaRegistry: Sendable {
     public let systemRecords: [SystemRecordDefinition]
     /// A hash of the schema, for cache keys that must change when the schema does.
     public let schemaVersion: String
+    /// How the runtime's own tables are laid out: the project's `layout` (`schema/ame.yaml`).
+    public let runtimeTablesLayout: RuntimeTablesLayout
 
     public init(
         sdl: String, tablePrefix: String, entities: [EntityDefinition],
-        systemRecords: [SystemRecordDefinition] = [], schemaVersion: String
+        systemRecords: [SystemRecordDefinition] = [], schemaVersion: String,
+        runtimeTablesLayout: RuntimeTablesLayout = .local
     ) {
         self.sdl = sdl
         self.tablePrefix = tablePrefix
         self.entities = entities
         self.systemRecords = systemRecords
         self.schemaVersion = schemaVersion
+        self.runtimeTablesLayout = runtimeTablesLayout
     }
 
     /// The same schema with another table prefix (`AME_TABLE_PREFIX`).
@@ -50,16 +54,36 @@ public struct SchemaRegistry: Sendable {
         } + [
             TableDefinition(
                 name: physicalTable(RuntimeTables.attributeValues), sortAttribute: RuntimeTables.attributeValueKey,
-                indexes: [IndexDefinition(name: "value_version_uuid-index", sortAttribute: "value_version_uuid")]
+                indexes: [runtimeIndex(RuntimeTables.versionIndex, sortAttribute: "value_version_uuid")]
             ),
             TableDefinition(
                 name: physicalTable(RuntimeTables.uniqueValues), sortAttribute: RuntimeTables.uniqueValueKey),
             TableDefinition(
                 name: physicalTable(RuntimeTables.activityHistory), sortAttribute: RuntimeTables.activityHistoryKey,
-                indexes: [IndexDefinition(name: "type-index", sortAttribute: "type_timestamp")]
+                indexes: [runtimeIndex(RuntimeTables.typeIndex, sortAttribute: "type_timestamp")]
             ),
         ]
     }
+
+    /// An index of a runtime table: local, or in the global layout a global index of the tenant
+    /// alone (partitioned by the table's own `tenant` attribute, so the items need nothing added).
+    private func runtimeIndex(_ name: String, sortAttribute: String) -> IndexDefinition {
+        switch runtimeTablesLayout {
+        case .local: IndexDefinition(name: name, sortAttribute: sortAttribute)
+        case .global: IndexDefinition.global(name: name, sortAttribute: sortAttribute)
+        }
+    }
+}
+
+/// How the runtime's own tables (`attribute_values`, `activity_history`) hold their indexes. They
+/// are shared by every entity, so only the project's `layout` moves them, never an entity's.
+public enum RuntimeTablesLayout: String, Sendable, Equatable {
+    /// Local secondary indexes: the tenant's records and index entries are one item collection,
+    /// capped by DynamoDB at 10 GB.
+    case local
+    /// Global indexes of the tenant alone: no item-collection cap. Their reads are eventually
+    /// consistent, so readers read what they find again by key.
+    case global
 }
 
 /// The runtime's own tables behind `data` and the audit trail.
@@ -68,9 +92,13 @@ public enum RuntimeTables {
     /// Sort key of `attribute_values`: `A#<data_type>#<id>` for an entity's active values,
     /// `V#<data_type>#<id>#<attribute>#<version>` for each version.
     public static let attributeValueKey = "value_key"
+    /// The index of `attribute_values` by version id (`value_version_uuid`).
+    public static let versionIndex = "value_version_uuid-index"
     public static let activityHistory = "activity_history"
     /// Sort key of `activity_history`: `<id>#<timestamp>#<uuid>`, so two events never collide.
     public static let activityHistoryKey = "history_key"
+    /// The index of `activity_history` by type and time (`type_timestamp`).
+    public static let typeIndex = "type-index"
 
     /// The table of uniqueness guards: one item per (entity, unique field, value) in use.
     public static let uniqueValues = "unique_values"

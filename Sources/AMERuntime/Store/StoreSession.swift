@@ -193,6 +193,16 @@ public final class StoreSession: Sendable {
         return keys.map { $0.flatMap { items[$0] } }
     }
 
+    /// The entries a Query of `request` returned, as the items are now: through a global index
+    /// (eventually consistent) they are read again by key (``currentItems(of:in:)``) and those
+    /// deleted since are dropped; through the table or a local index they are returned as read.
+    func currentItems(of entries: [Item], readBy request: QueryRequest) async throws -> [Item] {
+        guard let table = tables[request.table], let index = request.index.flatMap(table.index(named:)),
+            index.isGlobal
+        else { return entries }
+        return try await currentItems(of: entries, in: table).compactMap { $0 }
+    }
+
     public func query(_ request: QueryRequest) async throws -> QueryPage {
         // Global indexes are read eventually consistent, everything else strongly.
         let consistent = request.index.flatMap { tables[request.table]?.index(named: $0) }.map { !$0.isGlobal } ?? true

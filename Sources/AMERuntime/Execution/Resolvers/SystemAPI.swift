@@ -251,7 +251,7 @@ extension Execution {
                         .string(RuntimeTables.activityHistoryKeyPrefix(id: id) + to)))
             } else if typeSet.count == 1, let type = typeSet.first {
                 request = QueryRequest(
-                    table: history, index: "type-index", partition: partition,
+                    table: history, index: RuntimeTables.typeIndex, partition: partition,
                     sortCondition: .between(
                         .string(RuntimeTables.typeTimestampFor(type: type, timestamp: from)),
                         .string(RuntimeTables.typeTimestampFor(type: type, timestamp: to))))
@@ -387,7 +387,11 @@ extension Execution {
                 try session.scanned(
                     page.items.count, budget: engine.limits.maxScanItems, filters: filtered, index: nil)
             }
-            for item in page.items where matches(item) {
+            // Only audit records are listed through an index (`type-index`), and they are never
+            // changed: an entry matches as its record does, so only matches are read again by key
+            // (through a global index, which may still list a record deleted a moment ago).
+            let entries = try await session.currentItems(of: page.items.filter(matches), readBy: request)
+            for item in entries where matches(item) {
                 total += 1
                 if skip > 0 {
                     skip -= 1

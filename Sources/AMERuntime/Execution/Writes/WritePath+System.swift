@@ -2,13 +2,17 @@ import Foundation
 
 /// Writes of the runtime's own tables: single attribute versions and audit records.
 extension WritePath {
-    /// The version item with this id, found through the `value_version_uuid` index.
+    /// The version item with this id, found through the `value_version_uuid` index. A global
+    /// index (the project's `layout: global`) lags writes: its entry is read again by key, so a
+    /// version deleted or changed since is answered as it is now. A version written a moment ago
+    /// may not be in it yet (docs/SCHEMA.md, "Layout").
     func findVersion(_ version: String) async throws -> Item? {
-        let page = try await session.query(
-            QueryRequest(
-                table: registry.physicalTable(RuntimeTables.attributeValues), index: "value_version_uuid-index",
-                partition: .string(tenant.partitionKey), sortCondition: .equals(.string(version)), limit: 1))
-        return page.items.first
+        let request = QueryRequest(
+            table: registry.physicalTable(RuntimeTables.attributeValues), index: RuntimeTables.versionIndex,
+            partition: .string(tenant.partitionKey), sortCondition: .equals(.string(version)), limit: 1)
+        let page = try await session.query(request)
+        return try await session.currentItems(of: page.items, readBy: request)
+            .first { $0["value_version_uuid"] == .string(version) }
     }
 
     /// The entity that owns `data` of this type, to check the attribute's owner exists.
