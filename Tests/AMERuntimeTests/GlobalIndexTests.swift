@@ -10,18 +10,6 @@ import Testing
 @Suite struct GlobalIndexTests {
     static let seed = SampleData(corporations: 0, places: 1, contacts: 0, requests: 0)
 
-    private func insert(_ test: TestEngine, email: String, last: String, tenant: Tenant) async throws -> String {
-        let place = try #require(test.keys.places.first)
-        let response = await test.run(
-            """
-            mutation { insertUpdateContactProfile(email: "\(email)", firstName: "F", lastName: "\(last)",
-              placeUuid: "\(place)", updatedBy: "t") { contactProfile { contactUuid } } }
-            """, tenant: tenant)
-        #expect(response.errorCodes == [], "\(response.json.jsonText)")
-        return try #require(
-            response.data?["insertUpdateContactProfile"]?["contactProfile"]?["contactUuid"]?.stringValue)
-    }
-
     private func emails(
         _ test: TestEngine, last: String, tenant: Tenant = TestEngine.tenantA, limit: Int = 10
     )
@@ -41,9 +29,9 @@ import Testing
         let other = TestEngine.tenantB
         _ = try await Self.seed.load(into: test.engine, tenant: other)
         for index in 0..<3 {
-            _ = try await insert(test, email: "a\(index)@x", last: "Hopper", tenant: TestEngine.tenantA)
+            _ = try await test.insertContact(email: "a\(index)@x", last: "Hopper", tenant: TestEngine.tenantA)
         }
-        _ = try await insert(test, email: "a9@x", last: "Turing", tenant: TestEngine.tenantA)
+        _ = try await test.insertContact(email: "a9@x", last: "Turing", tenant: TestEngine.tenantA)
         // Another tenant's contacts of the same name are in the same index, under another partition.
         let place = try #require(
             await test.run("{ placeList(limit: 1) { placeList { placeUuid } } }", tenant: other)
@@ -92,7 +80,7 @@ import Testing
     @Test(arguments: StoreBackend.allCases)
     func aListThroughTheGlobalIndexSeesTheWritesBeforeIt(_ backend: StoreBackend) async throws {
         guard let test = try await TestEngine(backend: backend, seed: Self.seed) else { return }
-        let id = try await insert(test, email: "moved@x", last: "Liskov", tenant: TestEngine.tenantA)
+        let id = try await test.insertContact(email: "moved@x", last: "Liskov", tenant: TestEngine.tenantA)
         #expect(await emails(test, last: "Liskov").emails == ["moved@x"])
         let renamed = await test.run(
             "mutation($id: String) { insertUpdateContactProfile(contactUuid: $id, lastName: \"Hamilton\", updatedBy: \"t\") { contactProfile { lastName } } }",

@@ -116,20 +116,6 @@ final class LaggingIndexStore: ForwardingStore {
             systemRecords: registry.systemRecords, schemaVersion: registry.schemaVersion)
     }
 
-    private func insert(
-        _ test: TestEngine, email: String, last: String, tenant: Tenant = TestEngine.tenantA, place: String? = nil
-    ) async throws -> String {
-        let place = try #require(place ?? test.keys.places.first)
-        let response = await test.run(
-            """
-            mutation { insertUpdateContactProfile(email: "\(email)", firstName: "F", lastName: "\(last)",
-              placeUuid: "\(place)", updatedBy: "t") { contactProfile { contactUuid } } }
-            """, tenant: tenant)
-        #expect(response.errorCodes == [], "\(response.json.jsonText)")
-        return try #require(
-            response.data?["insertUpdateContactProfile"]?["contactProfile"]?["contactUuid"]?.stringValue)
-    }
-
     private func emails(_ test: TestEngine, last: String, tenant: Tenant = TestEngine.tenantA) async -> [String] {
         let response = await test.run(
             "query($l: String) { contactProfileList(lastName: $l, limit: 10) { contactProfileList { email } } }",
@@ -160,11 +146,11 @@ final class LaggingIndexStore: ForwardingStore {
     @Test(arguments: StoreBackend.allCases)
     func aListThroughALaggingGlobalIndexReturnsTheWritesJustMade(_ backend: StoreBackend) async throws {
         guard let (test, store) = try await Self.lagging(backend) else { return }
-        let first = try await insert(test, email: "a@x", last: "Hopper")
-        _ = try await insert(test, email: "b@x", last: "Hopper")
+        let first = try await test.insertContact(email: "a@x", last: "Hopper")
+        _ = try await test.insertContact(email: "b@x", last: "Hopper")
         store.catchUp()
         // Written now: the index does not list it yet.
-        _ = try await insert(test, email: "c@x", last: "Hopper")
+        _ = try await test.insertContact(email: "c@x", last: "Hopper")
         #expect(Set(await emails(test, last: "Hopper")) == ["a@x", "b@x", "c@x"])
         // Page by page, each contact once, in the index's order (its sort key, the contact's key).
         let paged = try await pages(test, last: "Hopper", limit: 1)
@@ -196,7 +182,7 @@ final class LaggingIndexStore: ForwardingStore {
             let (test, _) = try await Self.lagging(
                 backend, recentWrites: RecentWritesConfiguration(window: .zero))
         else { return }
-        _ = try await insert(test, email: "new@x", last: "Lamport")
+        _ = try await test.insertContact(email: "new@x", last: "Lamport")
         // What the fault does when nothing is remembered: the list is the index's.
         #expect(await emails(test, last: "Lamport") == [])
     }
@@ -205,8 +191,8 @@ final class LaggingIndexStore: ForwardingStore {
     func relationsAndGetsThroughLaggingGlobalIndexesReturnTheWritesJustMade(_ backend: StoreBackend) async throws {
         guard let (test, _) = try await Self.lagging(backend, globalLayout: true) else { return }
         let place = try #require(test.keys.places.first)
-        _ = try await insert(test, email: "grace@x", last: "Hopper")
-        _ = try await insert(test, email: "ada@x", last: "Lovelace")
+        _ = try await test.insertContact(email: "grace@x", last: "Hopper")
+        _ = try await test.insertContact(email: "ada@x", last: "Lovelace")
         let relation = await test.run(
             "query($p: String!) { place(placeUuid: $p) { contactProfiles(limit: 10) { contactProfileList { email } } } }",
             variables: ["p": .string(place)])
@@ -256,7 +242,7 @@ final class LaggingIndexStore: ForwardingStore {
         let keys = try await Self.seed.load(into: writer, tenant: TestEngine.tenantA)
         store.catchUp()
         let shared = TestEngine(engine: writer, keys: keys)
-        _ = try await insert(shared, email: "shared@x", last: "Dijkstra")
+        _ = try await shared.insertContact(email: "shared@x", last: "Dijkstra")
         // Another instance sharing Redis places the write; one without Redis cannot know of it.
         let reader = TestEngine(engine: try engine(redis: redis.url), keys: keys)
         #expect(await emails(reader, last: "Dijkstra") == ["shared@x"])
@@ -266,7 +252,7 @@ final class LaggingIndexStore: ForwardingStore {
         // Redis down: each instance still places its own writes, and misses the others'.
         store.catchUp()
         redis.kill()
-        _ = try await insert(shared, email: "later@x", last: "Dijkstra")
+        _ = try await shared.insertContact(email: "later@x", last: "Dijkstra")
         #expect(await emails(shared, last: "Dijkstra").sorted() == ["later@x", "shared@x"])
         #expect(await emails(reader, last: "Dijkstra") == ["shared@x"])
         await writer.recentWrites.shutdown()

@@ -2,6 +2,7 @@ import AMEGenerated
 import AMERuntime
 import AMEServer
 import Foundation
+import Testing
 
 /// An engine over a fresh in-memory embedded store, optionally seeded with sample data.
 struct TestEngine {
@@ -60,6 +61,23 @@ struct TestEngine {
         extensions: JSONObject = [:]
     ) async -> GraphQLResponse {
         await engine.execute(GraphQLRequest(query: query, variables: variables, extensions: extensions), tenant: tenant)
+    }
+}
+
+extension TestEngine {
+    /// Inserts a contact at the tenant's first place (or `place`) and returns its key.
+    func insertContact(
+        email: String, last: String, tenant: Tenant = TestEngine.tenantA, place: String? = nil
+    ) async throws -> String {
+        let place = try #require(place ?? keys.places.first)
+        let response = await run(
+            """
+            mutation { insertUpdateContactProfile(email: "\(email)", firstName: "F", lastName: "\(last)",
+              placeUuid: "\(place)", updatedBy: "t") { contactProfile { contactUuid } } }
+            """, tenant: tenant)
+        #expect(response.errorCodes == [], "\(response.json.jsonText)")
+        return try #require(
+            response.data?["insertUpdateContactProfile"]?["contactProfile"]?["contactUuid"]?.stringValue)
     }
 }
 
