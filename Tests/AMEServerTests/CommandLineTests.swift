@@ -96,6 +96,59 @@ import Testing
         #expect(Settings.all.allSatisfy { setting in lines.contains { $0.hasPrefix("\(setting.name)=") } })
     }
 
+    @Test func migrateLayoutBackfillsInPlaceVerifiesAndExitsWithTheCodeOfEachError() async throws {
+        guard let binary = ServeProcessTests.requireBinary() else { return }
+        let data = ServeProcessTests.dataFolder()
+        defer { try? FileManager.default.removeItem(at: data) }
+        #expect(
+            try ServeProcessTests.seed(binary, data, corporations: 0, places: 1, contacts: 2, requests: 0).status == 0)
+        let contacts = AMESchemaRegistry.registry.physicalTable("contact_profiles")
+        do {
+            // A contact as it was stored before `last_name-index`: no composed attribute.
+            let store = try SQLiteStore(path: data.appendingPathComponent("ame.sqlite").path)
+            try await store.transactWriteItems([
+                .put(
+                    table: contacts,
+                    item: [
+                        tenantAttribute: "acme#default", "contact_uuid": "old-1", "email": "old@example.com",
+                        "last_name": "Older", "place_uuid": "p", "version": .number("1"),
+                    ], condition: nil)
+            ])
+            await store.close()
+        }
+        let layout = ["migrate", "layout", "--entity", "ContactProfile", "--data-dir", data.path]
+
+        let before = try ServeProcessTests.run(binary, layout + ["--verify"])
+        #expect(before.status == 1, "\(before.output)")
+        #expect(before.output.contains("ame migrate verify: 1 differences; the first ones:"), "\(before.output)")
+        #expect(
+            before.output.contains(
+                "acme#default old-1: differs from what the schema's indexes compose in tenant#last_name-index"))
+        let backfill = try ServeProcessTests.run(binary, layout)
+        #expect(backfill.status == 0, "\(backfill.output)")
+        #expect(
+            backfill.output.contains("ame migrate: pass 1 finished: 1 items written, 2 unchanged"), "\(backfill.output)"
+        )
+        let after = try ServeProcessTests.run(binary, layout + ["--verify"])
+        #expect(after.status == 0 && after.output.contains("ame migrate verify: equal: 3 items"), "\(after.output)")
+
+        let unknown = try ServeProcessTests.run(
+            binary, ["migrate", "layout", "--entity", "Contact", "--data-dir", data.path])
+        #expect(
+            unknown.status == 64 && unknown.output.contains("the schema has no entity `Contact`"), "\(unknown.output)")
+        let nothing = try ServeProcessTests.run(
+            binary, ["migrate", "layout", "--entity", "Place", "--data-dir", data.path])
+        #expect(nothing.status == 64 && nothing.output.contains("nothing was written"), "\(nothing.output)")
+        let missing = try ServeProcessTests.run(binary, layout + ["--from-table", "ame-contacts-v0"])
+        #expect(
+            missing.status == 66 && missing.output.contains("`ame-contacts-v0` does not exist"), "\(missing.output)")
+        let places = AMESchemaRegistry.registry.physicalTable("places")
+        let keys = try ServeProcessTests.run(binary, layout + ["--from-table", places])
+        #expect(keys.status == 65 && keys.output.contains("range place_uuid (S)"), "\(keys.output)")
+        let pages = try ServeProcessTests.run(binary, layout + ["--page-size", "0"])
+        #expect(pages.status != 0 && pages.output.contains("--page-size must be from 1 to 1000"), "\(pages.output)")
+    }
+
     @Test func seedingTheSameTenantTwiceChangesNothingTheSecondTime() throws {
         guard let binary = ServeProcessTests.requireBinary() else { return }
         let data = ServeProcessTests.dataFolder()
