@@ -1,9 +1,10 @@
 import AMEGenerated
 import AMERuntime
-import AMEServer
 import Foundation
 import Synchronization
 import Testing
+
+@testable import AMEServer
 
 /// `ame migrate layout` in process, on both stores: ContactProfile's items copied from its
 /// table in the local layout (`contact_profiles`) into a table of the global layout
@@ -276,6 +277,39 @@ import Testing
         #expect(report.expectedItems == 4 && report.foundItems == 4)
     }
 
+    @Test(arguments: StoreBackend.allCases)
+    func aWriteOfTheServiceBetweenTheCopysReadAndItsWriteStands(_ backend: StoreBackend) async throws {
+        let writer = ConcurrentWriter()
+        guard let setup = try await Setup(backend, wrap: { writer.wrapping($0) }) else { return }
+        try await setup.put([Setup.contact("w1", last: "Hamilton", tenant: Self.tenantA)], in: setup.source)
+        _ = try await setup.migration().run()
+        try await setup.put(
+            [Setup.contact("w1", last: "Hamilton", tenant: Self.tenantA, version: 2, first: "Old")], in: setup.source)
+        // Just before the copy's conditional put, the service writes version 3 into the target.
+        var live = Setup.contact("w1", last: "Hamilton", tenant: Self.tenantA, version: 3, first: "Live")
+        live["tenant#last_name-index"] = .string(Self.tenantA.partitionKey + "#s:Hamilton")
+        writer.before(table: setup.target, write: live)
+
+        let report = try await setup.migration().run()
+        #expect(report.totalWritten == 0 && report.totalKept == 1, "\(report.lines)")
+        #expect(report.keptKeys == ["\(setup.target) \(Self.tenantA.partitionKey) w1"])
+        #expect(try await setup.item("w1", tenant: Self.tenantA, in: setup.target)?["first_name"] == "Live")
+    }
+
+    @Test func aStampedItemKeepsAValidStampAndLosesTheAttributeOfAnIndexTheTargetLacks() async throws {
+        guard let setup = try await Setup(.embedded) else { return }
+        var migrated = Setup.contact("s1", last: "Franklin", tenant: Self.tenantA)
+        migrated["tenant#retired-index"] = "stale"
+        try await setup.put([ItemDigest.stamped(migrated)], in: setup.source)
+        #expect(try await setup.migration().run().totalWritten == 1)
+        let copied = try #require(try await setup.item("s1", tenant: Self.tenantA, in: setup.target))
+        #expect(copied["tenant#retired-index"] == nil)
+        #expect(copied["tenant#last_name-index"] == .string(Self.tenantA.partitionKey + "#s:Franklin"))
+        // `ame migrate from-original` still sees it as it wrote it.
+        #expect(ItemDigest.isUnchangedSinceMigration(copied))
+        #expect(try await setup.migration().verify().isEqual)
+    }
+
     @Test func badInputIsNamedAndNothingIsWritten() async throws {
         guard let setup = try await Setup(.embedded) else { return }
         let unknown = try #require(throws: MigrationError.self) {
@@ -326,6 +360,32 @@ final class ScanFailure: Sendable {
             }
             guard left > 0 else { throw StoreError.unavailable("injected: the connection dropped") }
             return try await inner.scan(request)
+        }
+    }
+}
+
+/// A store on which a live service writes an item just before the copy's write of it.
+final class ConcurrentWriter: Sendable {
+    let pending = Mutex<(table: String, item: Item)?>(nil)
+
+    func before(table: String, write item: Item) { pending.withLock { $0 = (table, item) } }
+
+    func wrapping(_ store: any Store) -> any Store { Wrapped(inner: store, writer: self) }
+
+    struct Wrapped: ForwardingStore {
+        let inner: any Store
+        let writer: ConcurrentWriter
+
+        func transactWriteItems(_ actions: [WriteAction]) async throws {
+            let write = writer.pending.withLock { pending -> (table: String, item: Item)? in
+                guard let write = pending, actions.contains(where: { $0.table == write.table }) else { return nil }
+                pending = nil
+                return write
+            }
+            if let write {
+                try await inner.transactWriteItems([.put(table: write.table, item: write.item, condition: nil)])
+            }
+            try await inner.transactWriteItems(actions)
         }
     }
 }
