@@ -26,13 +26,14 @@ extension LayoutMigration {
             var differences: [String] = []
             if !self.inPlace { sourceKeys.withLock { $0.formUnion(keys.map(\.key)) } }
             for (item, key) in zip(page.items, keys) {
-                let wanted = self.translated(item)
                 let name = "\(self.target.name) \(key.key.partition) \(key.key.sort)"
                 guard let current = existing[key] else {
                     differences.append("\(name): in \(self.source), missing in \(self.target.name)")
                     continue
                 }
                 found += 1
+                // In place, the item as read again: a write since the Scan composed its attributes.
+                let wanted = self.translated(self.inPlace ? current : item)
                 if ItemDigest.of(current) == ItemDigest.of(wanted) { continue }
                 if !self.inPlace, Self.revision(current) > Self.revision(item) {
                     newer += 1
