@@ -213,7 +213,15 @@ struct Tables: AsyncParsableCommand {
 
     @Argument(help: "create, delete, list, or template (the CloudFormation resources of the tables)")
     var action: String
+    @Option(
+        help:
+            "With delete: only this table, one the schema does not use (an entity's table before a layout change).")
+    var table: String?
     @OptionGroup var storeOptions: StoreOptions
+
+    func validate() throws {
+        guard table == nil || action == "delete" else { throw ValidationError("--table goes with `delete` only") }
+    }
 
     func run() async throws {
         if action == "template" {
@@ -226,6 +234,18 @@ struct Tables: AsyncParsableCommand {
         case "create":
             try await engine.createTables()
             for table in engine.registry.tableDefinitions { print("ame: table \(table.name) ready") }
+        case "delete" where table != nil:
+            let name = table!
+            guard !engine.registry.tableDefinitions.contains(where: { $0.name == name }) else {
+                throw ValidationError(
+                    "`\(name)` is a table of the schema: `ame tables delete` without --table deletes the schema's tables"
+                )
+            }
+            guard try await engine.store.describeTable(named: name) != nil else {
+                throw ValidationError("there is no table `\(name)` in this store (see `ame tables list`)")
+            }
+            try await engine.store.deleteTable(named: name)
+            print("ame: table \(name) deleted")
         case "delete":
             for table in engine.registry.tableDefinitions {
                 try await engine.store.deleteTable(named: table.name)

@@ -249,6 +249,51 @@ import Testing
         #expect(total.count == 100)
     }
 
+    @Test(arguments: StoreBackend.allCases)
+    func aScanInSegmentsReadsEveryItemOfEveryTenantOncePageByPage(_ backend: StoreBackend) async throws {
+        guard let context = try await Context(backend) else { return }
+        var all: [String] = []
+        for tenant in ["a#default", "b#default", "c#x"] {
+            for index in 0..<9 {
+                try await context.put(context.thing("\(tenant)/\(index)", tenant: tenant))
+                all.append("\(tenant)/\(index)")
+            }
+        }
+        for segments in [1, 3] {
+            var seen: [String] = []
+            for segment in 0..<segments {
+                var start: Item?
+                repeat {
+                    let page = try await context.store.scan(
+                        ScanRequest(
+                            table: context.table, segment: segment, totalSegments: segments, limit: 4,
+                            exclusiveStartKey: start))
+                    #expect(page.items.count <= 4)
+                    seen += page.items.compactMap { $0["id"]?.stringValue }
+                    start = page.lastEvaluatedKey
+                } while start != nil
+            }
+            #expect(seen.sorted() == all.sorted(), "\(segments) segments")
+        }
+        await #expect(
+            throws: StoreError.invalidRequest(
+                "Scan needs a positive limit and a segment in 0..<totalSegments (got 2 of 2)")
+        ) {
+            _ = try await context.store.scan(ScanRequest(table: context.table, segment: 2, totalSegments: 2))
+        }
+        await #expect(throws: StoreError.unknownTable(context.table + "-missing")) {
+            _ = try await context.store.scan(ScanRequest(table: context.table + "-missing"))
+        }
+    }
+
+    @Test func embeddedScanRefusesAStartKeyOfAnotherTable() async throws {
+        let store = try SQLiteStore(path: nil)
+        try await store.createTable(Self.definition)
+        await #expect(throws: StoreError.self) {
+            _ = try await store.scan(ScanRequest(table: "things", exclusiveStartKey: ["other": "x"]))
+        }
+    }
+
     @Test func embeddedItemsSurviveReopeningTheFile() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ame-store-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

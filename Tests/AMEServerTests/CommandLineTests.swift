@@ -6,7 +6,7 @@ import Testing
 
 /// The `ame` commands an operator runs once in a while, as real processes: `keys add`, `tables`
 /// (create, list, delete, template, and an unknown action), `serve --print-config`, `seed` run
-/// twice, an unknown store, and the durability writer run to its end.
+/// twice, an unknown store, the durability writer run to its end, and `migrate layout`.
 @Suite(.serialized) struct CommandLineTests {
     static func folder() throws -> URL {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ame-cli-\(UUID().uuidString)")
@@ -94,6 +94,93 @@ import Testing
         #expect(!printed.output.contains(secret))
         // Every setting is listed, set or not.
         #expect(Settings.all.allSatisfy { setting in lines.contains { $0.hasPrefix("\(setting.name)=") } })
+    }
+
+    @Test func migrateLayoutBackfillsInPlaceVerifiesAndExitsWithTheCodeOfEachError() async throws {
+        guard let binary = ServeProcessTests.requireBinary() else { return }
+        let data = ServeProcessTests.dataFolder()
+        defer { try? FileManager.default.removeItem(at: data) }
+        #expect(
+            try ServeProcessTests.seed(binary, data, corporations: 0, places: 1, contacts: 2, requests: 0).status == 0)
+        let contacts = AMESchemaRegistry.registry.physicalTable("contact_profiles")
+        do {
+            // A contact as it was stored before `last_name-index`: no composed attribute.
+            let store = try SQLiteStore(path: data.appendingPathComponent("ame.sqlite").path)
+            try await store.transactWriteItems([
+                .put(
+                    table: contacts,
+                    item: [
+                        tenantAttribute: "acme#default", "contact_uuid": "old-1", "email": "old@example.com",
+                        "last_name": "Older", "place_uuid": "p", "version": .number("1"),
+                    ], condition: nil)
+            ])
+            // The entity's table before a layout change, under another name.
+            try await store.createTable(TableDefinition(name: "ame-contact_profiles_v0", sortAttribute: "contact_uuid"))
+            try await store.transactWriteItems([
+                .put(
+                    table: "ame-contact_profiles_v0",
+                    item: [
+                        tenantAttribute: "acme#default", "contact_uuid": "v0-1", "email": "v0@example.com",
+                        "last_name": "Earlier", "place_uuid": "p", "version": .number("1"),
+                    ], condition: nil)
+            ])
+            await store.close()
+        }
+        let layout = ["migrate", "layout", "--entity", "ContactProfile", "--data-dir", data.path]
+        let copy = try ServeProcessTests.run(binary, layout + ["--from-table", "ame-contact_profiles_v0"])
+        #expect(copy.status == 0 && copy.output.contains("1 items written, 0 unchanged"), "\(copy.output)")
+        // The copy is right; the target's contact stored before the index lacks its attribute.
+        let fromOld = layout + ["--from-table", "ame-contact_profiles_v0", "--verify"]
+        let copied = try ServeProcessTests.run(binary, fromOld)
+        #expect(copied.status == 1, "\(copied.output)")
+        #expect(
+            copied.output.contains(
+                "old-1 (not in ame-contact_profiles_v0): composed index attributes missing or wrong: tenant#last_name-index"
+            ), "\(copied.output)")
+
+        let before = try ServeProcessTests.run(binary, layout + ["--verify"])
+        #expect(before.status == 1, "\(before.output)")
+        #expect(before.output.contains("ame migrate verify: 1 differences; the first ones:"), "\(before.output)")
+        #expect(
+            before.output.contains(
+                "acme#default old-1: differs from what the schema's indexes compose in tenant#last_name-index"))
+        let backfill = try ServeProcessTests.run(binary, layout)
+        #expect(backfill.status == 0, "\(backfill.output)")
+        #expect(
+            backfill.output.contains("ame migrate: pass 1 finished: 1 items written, 3 unchanged"), "\(backfill.output)"
+        )
+        let after = try ServeProcessTests.run(binary, layout + ["--verify"])
+        #expect(after.status == 0 && after.output.contains("ame migrate verify: equal: 4 items"), "\(after.output)")
+        let fixed = try ServeProcessTests.run(binary, fromOld)
+        #expect(fixed.status == 0 && fixed.output.contains("ame migrate verify: equal: 1 items"), "\(fixed.output)")
+        let dropped = try ServeProcessTests.run(
+            binary, ["tables", "delete", "--table", "ame-contact_profiles_v0", "--data-dir", data.path])
+        #expect(dropped.status == 0 && dropped.output.contains("ame: table ame-contact_profiles_v0 deleted"))
+        let again = try ServeProcessTests.run(
+            binary, ["tables", "delete", "--table", "ame-contact_profiles_v0", "--data-dir", data.path])
+        #expect(again.status != 0 && again.output.contains("there is no table `ame-contact_profiles_v0`"))
+        let schemas = try ServeProcessTests.run(
+            binary, ["tables", "delete", "--table", contacts, "--data-dir", data.path])
+        #expect(schemas.status != 0 && schemas.output.contains("is a table of the schema"), "\(schemas.output)")
+        let listing = try ServeProcessTests.run(
+            binary, ["tables", "list", "--table", contacts, "--data-dir", data.path])
+        #expect(listing.status != 0 && listing.output.contains("--table goes with `delete` only"))
+
+        let unknown = try ServeProcessTests.run(
+            binary, ["migrate", "layout", "--entity", "Contact", "--data-dir", data.path])
+        #expect(
+            unknown.status == 64 && unknown.output.contains("the schema has no entity `Contact`"), "\(unknown.output)")
+        let nothing = try ServeProcessTests.run(
+            binary, ["migrate", "layout", "--entity", "Place", "--data-dir", data.path])
+        #expect(nothing.status == 64 && nothing.output.contains("nothing was written"), "\(nothing.output)")
+        let missing = try ServeProcessTests.run(binary, layout + ["--from-table", "ame-contacts-v0"])
+        #expect(
+            missing.status == 66 && missing.output.contains("`ame-contacts-v0` does not exist"), "\(missing.output)")
+        let places = AMESchemaRegistry.registry.physicalTable("places")
+        let keys = try ServeProcessTests.run(binary, layout + ["--from-table", places])
+        #expect(keys.status == 65 && keys.output.contains("range place_uuid (S)"), "\(keys.output)")
+        let pages = try ServeProcessTests.run(binary, layout + ["--page-size", "0"])
+        #expect(pages.status != 0 && pages.output.contains("--page-size must be from 1 to 1000"), "\(pages.output)")
     }
 
     @Test func seedingTheSameTenantTwiceChangesNothingTheSecondTime() throws {

@@ -305,6 +305,63 @@ public final class SQLiteStore: Store {
         return page(items, limit: request.limit) { table.key(of: $0, index: index.name) }
     }
 
+    /// Scan: the table's items in key order (partition, then sort key); a segment holds the
+    /// partitions whose stable hash falls in it, so a tenant's items are in one segment, as
+    /// DynamoDB hashes its partitions.
+    public func scan(_ request: ScanRequest) async throws -> ScanPage {
+        try request.check()
+        return try await read { connection, tables in
+            guard let table = tables[request.table] else { throw StoreError.unknownTable(request.table) }
+            var after: (String, String)?
+            if let start = request.exclusiveStartKey {
+                guard case .string(let partition)? = start[table.partitionAttribute],
+                    case .string(let sort)? = start[table.sortAttribute]
+                else { throw StoreError.invalidRequest("exclusiveStartKey does not belong to table `\(table.name)`") }
+                after = (partition, sort)
+            }
+            // Other segments' rows are read and skipped: a chunk holds about a page of this one.
+            let chunk = min(request.limit * request.totalSegments, 10 * StoreLimits.queryPageItems)
+            var items: [Item] = []
+            while items.count <= request.limit {
+                var rows = 0
+                var last: (String, String)?
+                var bindings: [SQLiteValue] = [.text(table.name)]
+                var sql = "SELECT pk, sk, body FROM items WHERE tbl = ?"
+                if let after {
+                    sql += " AND (pk, sk) > (?, ?)"
+                    bindings += [.text(after.0), .text(after.1)]
+                }
+                sql += " ORDER BY pk, sk LIMIT ?"
+                bindings.append(.integer(chunk))
+                try connection.query(sql, bindings) { row in
+                    rows += 1
+                    let partition = row.text(0)
+                    last = (partition, row.text(1))
+                    guard items.count <= request.limit,
+                        Self.segment(ofPartition: partition, in: request.totalSegments) == request.segment
+                    else { return }
+                    items.append(try row.withBlob(2) { try ItemCodec.decode($0) })
+                }
+                guard rows == chunk, let last else { break }
+                after = last
+            }
+            guard items.count > request.limit else { return ScanPage(items: items, lastEvaluatedKey: nil) }
+            let kept = Array(items.prefix(request.limit))
+            return ScanPage(items: kept, lastEvaluatedKey: table.key(of: kept[kept.count - 1]))
+        }
+    }
+
+    /// The segment of a partition among `count`: FNV-1a of its bytes, the same on every run.
+    static func segment(ofPartition partition: String, in count: Int) -> Int {
+        guard count > 1 else { return 0 }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in partition.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        return Int(hash % UInt64(count))
+    }
+
     /// A count, with the size of the items counted: DynamoDB charges a count for every item it
     /// reads, as if it returned them.
     private static func count(

@@ -27,6 +27,9 @@ public protocol Store: Sendable {
     /// BatchWriteItem: unconditional puts and deletes (at most ``StoreLimits/batchWriteItems``),
     /// each applied when this returns; for bulk loads, without the guarantees of a transaction.
     func batchWriteItem(_ requests: [BatchWriteRequest]) async throws
+    /// Scan: one page of one segment of a table, in no particular order; every item of the table
+    /// is in exactly one of the `totalSegments` segments. For migrations, never for requests.
+    func scan(_ request: ScanRequest) async throws -> ScanPage
     /// Ends the store's use by this process (on shutdown): pending work is made durable.
     func close() async
 }
@@ -226,6 +229,52 @@ public struct IndexDefinition: Sendable, Equatable {
         guard let value, value != .null else { return nil }
         // The tenant's key (its parts already escaped) continued by one more escaped part.
         return .string(partition + String(CompositeKey.separator) + CompositeKey.escape(AttributeText.of(value)))
+    }
+}
+
+/// One page of one segment of a parallel Scan.
+public struct ScanRequest: Sendable {
+    public var table: String
+    public var segment: Int
+    public var totalSegments: Int
+    public var limit: Int
+    /// The `lastEvaluatedKey` of the segment's previous page.
+    public var exclusiveStartKey: Item?
+    public var consistentRead: Bool
+
+    public init(
+        table: String, segment: Int = 0, totalSegments: Int = 1, limit: Int = 100, exclusiveStartKey: Item? = nil,
+        consistentRead: Bool = true
+    ) {
+        self.table = table
+        self.segment = segment
+        self.totalSegments = totalSegments
+        self.limit = limit
+        self.exclusiveStartKey = exclusiveStartKey
+        self.consistentRead = consistentRead
+    }
+
+    /// Refuses a request DynamoDB would refuse: no positive limit, or a segment out of range.
+    func check() throws(StoreError) {
+        guard limit > 0, totalSegments >= 1, (0..<totalSegments).contains(segment) else {
+            throw StoreError.invalidRequest(
+                "Scan needs a positive limit and a segment in 0..<totalSegments (got \(segment) of \(totalSegments))")
+        }
+    }
+}
+
+/// One page of a Scan.
+public struct ScanPage: Sendable {
+    public var items: [Item]
+    /// The key to continue the segment from; `nil` when the segment is exhausted.
+    public var lastEvaluatedKey: Item?
+    /// The read capacity units the page cost, when DynamoDB reports them.
+    public var consumedCapacity: Double?
+
+    public init(items: [Item], lastEvaluatedKey: Item?, consumedCapacity: Double? = nil) {
+        self.items = items
+        self.lastEvaluatedKey = lastEvaluatedKey
+        self.consumedCapacity = consumedCapacity
     }
 }
 

@@ -364,6 +364,14 @@ public enum MigrationError: Error, Sendable, CustomStringConvertible {
     case duplicateUniqueValue(table: String, field: String, value: String, keys: [String], tenant: String)
     /// AME's tables would be the original's.
     case samePrefix(String)
+    /// `ame migrate layout --entity` names no entity of the schema.
+    case unknownEntity(String, known: [String], suggestion: String?)
+    /// A table to read does not exist (`role`: source or target).
+    case missingTable(String, role: String)
+    /// The source table's keys are not the entity's.
+    case sourceKeysDiffer(table: String, found: String, expected: String)
+    /// An in-place backfill of a table whose indexes compose no attribute.
+    case nothingToBackfill(entity: String, table: String)
 
     public var description: String {
         switch self {
@@ -380,6 +388,14 @@ public enum MigrationError: Error, Sendable, CustomStringConvertible {
             "\(table): \(field) `\(value)` is used by \(keys.joined(separator: " and ")) in tenant \(tenant), but AME keeps \(field) unique per tenant: change one of them on the original's side"
         case .samePrefix(let prefix):
             "AME's tables cannot share the original's prefix `\(prefix)` (their keys differ): set AME_TABLE_PREFIX to a prefix of AME's own, e.g. ame-v2-"
+        case .unknownEntity(let name, let known, let suggestion):
+            "the schema has no entity `\(name)`\(suggestion.map { " (did you mean `\($0)`?)" } ?? ""); its entities: \(known.joined(separator: ", "))"
+        case .missingTable(let name, let role):
+            "the \(role) table `\(name)` does not exist in this store (nothing was written): check the name with `ame tables list`, and the store settings (AME_STORE, AME_TABLE_PREFIX, AWS_*)"
+        case .sourceKeysDiffer(let table, let found, let expected):
+            "the keys of `\(table)` are \(found), but the entity's are \(expected) (nothing was written): give --from-table the entity's old table"
+        case .nothingToBackfill(let entity, let table):
+            "\(entity)'s table `\(table)` has no global index with a `partition` field, so its items need no composed attribute (nothing was written): to copy the entity into another layout, declare its new `table` and pass the old one with --from-table"
         }
     }
 }

@@ -51,7 +51,7 @@ public final class OriginalMigration: Sendable {
     let tables: [String: TableDefinition]
     /// The entities by physical table, for the guards of a row that is rewritten.
     let entitiesByTable: [String: EntityDefinition]
-    let checkpoints: TableDefinition
+    let checkpoints: MigrationCheckpoints
 
     /// - Parameters:
     ///   - source: the DynamoDB account holding the original's tables.
@@ -71,8 +71,8 @@ public final class OriginalMigration: Sendable {
         tables = Dictionary(uniqueKeysWithValues: target.registry.tableDefinitions.map { ($0.name, $0) })
         entitiesByTable = Dictionary(
             uniqueKeysWithValues: target.registry.entities.map { (target.registry.physicalTable($0.table), $0) })
-        checkpoints = TableDefinition(
-            name: target.registry.physicalTable(Self.checkpointTable), sortAttribute: "checkpoint")
+        checkpoints = MigrationCheckpoints(
+            session: session, registry: target.registry, partition: "original:\(sourcePrefix)")
     }
 
     var registry: SchemaRegistry { target.registry }
@@ -151,7 +151,7 @@ public final class OriginalMigration: Sendable {
         for table in layout.tables {
             let snapshot = state.withLock { $0 }
             guard !snapshot.isFull else { break }
-            try await scan(table, segments: options.segments, starts: [:]) { _, page in
+            try await scan(table, segments: options.segments) { _, page in
                 state.withLock { survey in
                     for item in page.items {
                         guard !survey.isFull else { return }
@@ -219,28 +219,13 @@ public final class OriginalMigration: Sendable {
         survey.expected?[table, default: [:]][partition, default: [:]][sort] = ItemDigest.of(ItemDigest.stamped(item))
     }
 
-    /// Scans one table in `segments` parallel segments, each from its start key (`starts`;
-    /// absent: the beginning; a segment in `done` is skipped). `page` returns `false` to stop.
+    /// Scans one of the original's tables in parallel segments (see ``scanInSegments``).
     func scan(
-        _ table: OriginalLayout.Table, segments: Int, starts: [Int: Item], done: Set<Int> = [],
+        _ table: OriginalLayout.Table, segments: Int, from resume: MigrationCheckpoints.Resume = .init(),
         page handle: @escaping @Sendable (Int, ScanPage) async throws -> Bool
     ) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for segment in 0..<segments where !done.contains(segment) {
-                group.addTask {
-                    var start = starts[segment]
-                    repeat {
-                        let page = try await self.source.scan(
-                            ScanRequest(
-                                table: table.name, segment: segment, totalSegments: segments,
-                                limit: self.options.pageSize, exclusiveStartKey: start))
-                        guard try await handle(segment, page) else { return }
-                        start = page.lastEvaluatedKey
-                    } while start != nil
-                }
-            }
-            try await group.waitForAll()
-        }
+        try await scanInSegments(
+            source, table: table.name, segments: segments, pageSize: options.pageSize, from: resume, page: handle)
     }
 
     // MARK: Running
@@ -253,38 +238,25 @@ public final class OriginalMigration: Sendable {
         log("ame migrate: checking the original's tables \(layout.prefix)* at \(source.endpoint)")
         try await layout.check(source)
         try await target.createTables()
-        try await target.store.createTable(checkpoints)
+        try await target.store.createTable(checkpoints.table)
 
         log("ame migrate: reading the original once to check every item")
         let survey = try await survey(collectDigests: false)
         guard survey.errors.isEmpty else { throw MigrationError.invalidItems(survey.errors) }
 
-        let state = try await passState()
-        var report = MigrationReport(pass: state.pass, resumed: state.resumed)
+        let state = try await checkpoints.pass(segments: options.segments)
+        var report = MigrationReport(pass: state.number, resumed: state.resumed)
         log(
             state.resumed
-                ? "ame migrate: resuming pass \(state.pass) from its checkpoints"
-                : "ame migrate: pass \(state.pass)\(state.pass > 1 ? " (incremental: a full re-scan that writes only what changed)" : "")"
+                ? "ame migrate: resuming pass \(state.number) from its checkpoints"
+                : "ame migrate: pass \(state.number)\(state.number > 1 ? " (incremental: a full re-scan that writes only what changed)" : "")"
         )
         let counters = Mutex(report)
         for table in layout.tables {
-            var starts: [Int: Item] = [:]
-            var done = Set<Int>()
-            var already = 0
-            for segment in 0..<state.segments {
-                guard state.resumed, let checkpoint = try await segmentCheckpoint(table, segment),
-                    checkpoint.pass == state.pass
-                else { continue }
-                already += checkpoint.scanned
-                if checkpoint.done {
-                    done.insert(segment)
-                } else if let key = checkpoint.lastKey {
-                    starts[segment] = key
-                }
-            }
+            let resume = try await checkpoints.resume(table.logicalName, in: state)
             let progress = ProgressMeter(
-                table: table.name, total: survey.counts[table.logicalName] ?? 0, already: already, log: log)
-            try await scan(table, segments: state.segments, starts: starts, done: done) { segment, page in
+                table: table.name, total: survey.counts[table.logicalName] ?? 0, already: resume.scanned, log: log)
+            try await scan(table, segments: state.segments, from: resume) { segment, page in
                 var items: [(String, Item)] = []
                 for item in page.items {
                     do throws(MigrationError) {
@@ -297,7 +269,7 @@ public final class OriginalMigration: Sendable {
                 }
                 let outcome = try await self.apply(items)
                 counters.withLock { $0.add(outcome, scanned: page.items.count, from: table.logicalName) }
-                try await self.advance(table, segment, pass: state.pass, page: page)
+                try await self.checkpoints.advance(table.logicalName, segment: segment, pass: state.number, page: page)
                 progress.advance(page.items.count)
                 return true
             }
@@ -310,7 +282,7 @@ public final class OriginalMigration: Sendable {
             counters.withLock { $0.add(outcome, scanned: 0, from: nil) }
         }
         log("ame migrate: active data of \(activeData.count) entities checked")
-        try await savePass(number: state.pass, segments: state.segments, finished: true)
+        try await checkpoints.finish(state)
         report = counters.withLock { $0 }
         report.unassignedHistory = survey.unassigned
         report.elapsed = clock.now - started
@@ -345,10 +317,7 @@ public final class OriginalMigration: Sendable {
                 outcome.written[table, default: 0] += 1
                 writes += releasedGuards(of: current, replacedBy: item, in: table, outcome: &outcome)
             } else {
-                outcome.kept[table, default: 0] += 1
-                if outcome.keptKeys.count < 10 {
-                    outcome.keptKeys.append("\(table) \(key.key.partition) \(key.key.sort)")
-                }
+                outcome.keep("\(key.key.partition) \(key.key.sort)", in: table)
             }
         }
         try await session.batchWrite(writes)
@@ -377,77 +346,6 @@ public final class OriginalMigration: Sendable {
         }
         return requests
     }
-
-    // MARK: Checkpoints
-
-    struct PassState {
-        var pass: Int
-        var segments: Int
-        var resumed: Bool
-    }
-
-    struct SegmentCheckpoint {
-        var pass: Int
-        var done: Bool
-        var lastKey: Item?
-        var scanned: Int
-    }
-
-    private var checkpointPartition: String { "original:\(layout.prefix)" }
-
-    private func checkpointKey(_ sort: String) -> ItemKey { ItemKey(partition: checkpointPartition, sort: sort) }
-
-    private func passState() async throws -> PassState {
-        let stored = try await session.getItem(table: checkpoints.name, key: checkpointKey("pass"))
-        let number = (try? stored?.int("number")) ?? nil
-        if let stored, let number, stored["finished"] == .bool(false) {
-            let segments = ((try? stored.int("segments")) ?? nil) ?? options.segments
-            return PassState(pass: number, segments: segments, resumed: true)
-        }
-        let pass = (number ?? 0) + 1
-        try await savePass(number: pass, segments: options.segments, finished: false)
-        return PassState(pass: pass, segments: options.segments, resumed: false)
-    }
-
-    private func savePass(number: Int, segments: Int, finished: Bool) async throws {
-        try await session.batchWrite([
-            .put(
-                table: checkpoints.name,
-                item: [
-                    tenantAttribute: .string(checkpointPartition), checkpoints.sortAttribute: "pass",
-                    "number": .number(String(number)), "segments": .number(String(segments)),
-                    "finished": .bool(finished),
-                    "updated_at": .string(Timestamp.now().iso8601),
-                ])
-        ])
-    }
-
-    private func segmentCheckpoint(_ table: OriginalLayout.Table, _ segment: Int) async throws -> SegmentCheckpoint? {
-        guard
-            let item = try await session.getItem(
-                table: checkpoints.name, key: checkpointKey("\(table.logicalName)/\(segment)"))
-        else { return nil }
-        var lastKey: Item?
-        if case .map(let key)? = item["last_key"] { lastKey = key }
-        return SegmentCheckpoint(
-            pass: ((try? item.int("pass")) ?? nil) ?? 0, done: item["done"] == .bool(true), lastKey: lastKey,
-            scanned: ((try? item.int("scanned")) ?? nil) ?? 0)
-    }
-
-    /// Records that a segment's page is written: where the segment goes on, or that it is done,
-    /// and how many items of the segment this pass has scanned.
-    private func advance(_ table: OriginalLayout.Table, _ segment: Int, pass: Int, page: ScanPage) async throws {
-        let previous = try await segmentCheckpoint(table, segment)
-        let scanned = (previous?.pass == pass ? previous?.scanned ?? 0 : 0) + page.items.count
-        var item: Item = [
-            tenantAttribute: .string(checkpointPartition),
-            checkpoints.sortAttribute: .string("\(table.logicalName)/\(segment)"), "pass": .number(String(pass)),
-            "done": .bool(page.lastEvaluatedKey == nil), "scanned": .number(String(scanned)),
-            "updated_at": .string(Timestamp.now().iso8601),
-        ]
-        if let key = page.lastEvaluatedKey { item["last_key"] = .map(key) }
-        try await session.batchWrite([.put(table: checkpoints.name, item: item)])
-    }
 }
 
 /// What one batch of translated items did to AME's tables, by physical table.
@@ -457,6 +355,12 @@ struct WriteOutcome: Sendable {
     /// Items AME changed after they were migrated: kept as AME has them.
     var kept: [String: Int] = [:]
     var keptKeys: [String] = []
+
+    /// Counts an item kept as the target holds it, naming the first ones.
+    mutating func keep(_ key: String, in table: String) {
+        kept[table, default: 0] += 1
+        if keptKeys.count < 10 { keptKeys.append("\(table) \(key)") }
+    }
 }
 
 /// What a run of `ame migrate from-original` did.
@@ -474,6 +378,10 @@ public struct MigrationReport: Sendable {
     /// Items of the original read by the check (the copy reads them again).
     public var itemsRead = 0
     public var elapsed: Duration = .zero
+    /// What the closing lines call the two sides and the items kept.
+    public var sourceName = "the original"
+    public var upToDate = "AME already holds the original's data"
+    public var keptReason = "kept as AME changed them"
 
     public var totalWritten: Int { written.values.reduce(0, +) }
     public var totalUnchanged: Int { unchanged.values.reduce(0, +) }
@@ -494,7 +402,7 @@ public struct MigrationReport: Sendable {
         for table in tables {
             lines.append(
                 "  \(table): \(written[table] ?? 0) written, \(unchanged[table] ?? 0) unchanged"
-                    + ((kept[table] ?? 0) > 0 ? ", \(kept[table]!) kept as AME changed them" : ""))
+                    + ((kept[table] ?? 0) > 0 ? ", \(kept[table]!) \(keptReason)" : ""))
         }
         if totalKept > 0 { lines.append("  kept (first ones): " + keptKeys.joined(separator: "; ")) }
         if unassignedHistory > 0 {
@@ -506,11 +414,12 @@ public struct MigrationReport: Sendable {
         let rate = seconds > 0 ? Int((Double(itemsRead) / seconds).rounded()) : 0
         lines.append(
             totalWritten == 0
-                ? "ame migrate: pass \(pass) finished: nothing to write, AME already holds the original's data (\(totalUnchanged) items unchanged)"
+                ? "ame migrate: pass \(pass) finished: nothing to write, \(upToDate) (\(totalUnchanged) items unchanged)"
                 : "ame migrate: pass \(pass) finished\(resumed ? " (resumed)" : ""): \(totalWritten) items written, \(totalUnchanged) unchanged"
         )
         lines.append(
-            "ame migrate: \(itemsRead) items of the original in \(String(format: "%.1f", seconds)) s (\(rate) items/s)")
+            "ame migrate: \(itemsRead) items of \(sourceName) in \(String(format: "%.1f", seconds)) s (\(rate) items/s)"
+        )
         return lines
     }
 }
@@ -523,13 +432,14 @@ final class ProgressMeter: Sendable {
     }
 
     let table: String
-    let total: Int
+    /// The items to process; `nil` when unknown (no percentage, no ETA).
+    let total: Int?
     let started = ContinuousClock.now
     let startedAt: Int
     private let state: Mutex<State>
     let log: @Sendable (String) -> Void
 
-    init(table: String, total: Int, already: Int, log: @escaping @Sendable (String) -> Void) {
+    init(table: String, total: Int?, already: Int, log: @escaping @Sendable (String) -> Void) {
         self.table = table
         self.total = total
         self.log = log
@@ -552,6 +462,7 @@ final class ProgressMeter: Sendable {
         let elapsed = now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let rate = seconds > 0 ? Double(processed - startedAt) / seconds : 0
+        guard let total else { return "ame migrate: \(table) \(processed) items, \(Int(rate.rounded())) items/s" }
         let remaining = max(0, total - processed)
         let eta = rate > 0 ? "\(Int((Double(remaining) / rate).rounded(.up))) s" : "unknown"
         let percent = total > 0 ? min(100, processed * 100 / total) : 100

@@ -19,4 +19,5 @@ extension ForwardingStore {
     func query(_ request: QueryRequest) async throws -> QueryPage { try await inner.query(request) }
     func transactWriteItems(_ actions: [WriteAction]) async throws { try await inner.transactWriteItems(actions) }
     func batchWriteItem(_ requests: [BatchWriteRequest]) async throws { try await inner.batchWriteItem(requests) }
+    func scan(_ request: ScanRequest) async throws -> ScanPage { try await inner.scan(request) }
 }

@@ -64,12 +64,7 @@ extension DynamoDBStore {
     /// Scan: one page of one segment of a table, whatever its keys. Throttling is retried with
     /// the client's backoff until the configured deadline.
     public func scan(_ request: ScanRequest) async throws -> ScanPage {
-        guard request.limit > 0, request.totalSegments >= 1, (0..<request.totalSegments).contains(request.segment)
-        else {
-            throw StoreError.invalidRequest(
-                "Scan needs a positive limit and a segment in 0..<totalSegments (got \(request.segment) of \(request.totalSegments))"
-            )
-        }
+        try request.check()
         var payload: JSONObject = [
             "TableName": .string(request.table), "Limit": .int(request.limit),
             "ConsistentRead": .bool(request.consistentRead), "ReturnConsumedCapacity": "TOTAL",
@@ -96,43 +91,5 @@ extension DynamoDBStore {
         }
         let units = response["ConsumedCapacity"]?["CapacityUnits"]?.doubleValue
         return ScanPage(items: items, lastEvaluatedKey: lastKey, consumedCapacity: units)
-    }
-}
-
-/// One page of one segment of a parallel Scan.
-public struct ScanRequest: Sendable {
-    public var table: String
-    public var segment: Int
-    public var totalSegments: Int
-    public var limit: Int
-    /// The `lastEvaluatedKey` of the segment's previous page.
-    public var exclusiveStartKey: Item?
-    public var consistentRead: Bool
-
-    public init(
-        table: String, segment: Int = 0, totalSegments: Int = 1, limit: Int = 100, exclusiveStartKey: Item? = nil,
-        consistentRead: Bool = true
-    ) {
-        self.table = table
-        self.segment = segment
-        self.totalSegments = totalSegments
-        self.limit = limit
-        self.exclusiveStartKey = exclusiveStartKey
-        self.consistentRead = consistentRead
-    }
-}
-
-/// One page of a Scan.
-public struct ScanPage: Sendable {
-    public var items: [Item]
-    /// The key to continue the segment from; `nil` when the segment is exhausted.
-    public var lastEvaluatedKey: Item?
-    /// The read capacity units the page cost, when DynamoDB reports them.
-    public var consumedCapacity: Double?
-
-    public init(items: [Item], lastEvaluatedKey: Item?, consumedCapacity: Double? = nil) {
-        self.items = items
-        self.lastEvaluatedKey = lastEvaluatedKey
-        self.consumedCapacity = consumedCapacity
     }
 }
