@@ -41,15 +41,9 @@ struct TestEngine {
         async throws
     {
         var registry = schema(registry)
-        let store: any Store
-        switch backend {
-        case .embedded:
-            store = try SQLiteStore(path: nil)
-        case .dynamoDB:
-            guard let endpoint = try await MotoServer.shared.start() else { return nil }
-            registry = registry.withTablePrefix("t\(UUID().uuidString.prefix(8).lowercased())-")
-            store = MotoServer.store(endpoint: endpoint, tables: registry.tableDefinitions)
-        }
+        // A table prefix of its own on DynamoDB, where the server is shared by the whole run.
+        if backend == .dynamoDB { registry = registry.withTablePrefix("t\(UUID().uuidString.prefix(8).lowercased())-") }
+        guard let store = try await backend.emptyStore(for: registry.tableDefinitions) else { return nil }
         let engine = try GraphQLEngine(
             registry: registry, store: wrap(store), limits: limits, recentWrites: recentWrites)
         try await engine.createTables()

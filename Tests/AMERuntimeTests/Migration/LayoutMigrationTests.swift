@@ -52,15 +52,10 @@ import Testing
             let prefix = "lm\(UUID().uuidString.prefix(8).lowercased())-"
             let oldRegistry = AMESchemaRegistry.registry.withTablePrefix(prefix)
             let newRegistry = LayoutMigrationTests.globalRegistry(prefix: prefix)
-            let store: any Store
-            switch backend {
-            case .embedded:
-                store = try SQLiteStore(path: nil)
-            case .dynamoDB:
-                guard let endpoint = try await MotoServer.shared.start() else { return nil }
-                store = MotoServer.store(
-                    endpoint: endpoint, tables: oldRegistry.tableDefinitions + newRegistry.tableDefinitions)
-            }
+            guard
+                let store = try await backend.emptyStore(
+                    for: oldRegistry.tableDefinitions + newRegistry.tableDefinitions)
+            else { return nil }
             self.store = wrap(store)
             old = try GraphQLEngine(registry: oldRegistry, store: self.store)
             new = try GraphQLEngine(registry: newRegistry, store: self.store)

@@ -9,6 +9,19 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
 
     var testDescription: String { rawValue }
 
+    /// A fresh store that has none of `tables` yet (DynamoDB: the test run's moto_server, told of
+    /// them for its retries), or `nil` when the backend is unavailable and integration tests are
+    /// not required.
+    func emptyStore(for tables: [TableDefinition]) async throws -> (any Store)? {
+        switch self {
+        case .embedded:
+            return try SQLiteStore(path: nil)
+        case .dynamoDB:
+            guard let endpoint = try await MotoServer.shared.start() else { return nil }
+            return MotoServer.store(endpoint: endpoint, tables: tables)
+        }
+    }
+
     /// A fresh store holding `tables` (created), or `nil` when the backend is unavailable and
     /// integration tests are not required. Table names get a unique suffix on DynamoDB, where the
     /// server is shared by the whole test run.
