@@ -46,6 +46,8 @@ public final class RecentWrites: Sendable {
     private let memory = Mutex<[Group: [Record]]>([:])
     /// Wall-clock seconds, shared by the instances that read one another's records.
     let clock: @Sendable () -> Double
+    /// The window in seconds.
+    private let window: Double
 
     struct Group: Hashable {
         let table: String
@@ -73,6 +75,8 @@ public final class RecentWrites: Sendable {
             recovery: "writes are shared with every instance through Redis again")
         namespace = "ame:rw:\(schemaVersion):"
         self.clock = clock
+        let parts = configuration.window.components
+        window = Double(parts.seconds) + Double(parts.attoseconds) / 1e18
     }
 
     /// Closes the connections to Redis.
@@ -91,11 +95,7 @@ public final class RecentWrites: Sendable {
         }
     }
 
-    private var window: Double {
-        let parts = configuration.window.components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
-    }
-    private var isOn: Bool { configuration.window > .zero && configuration.maxPerTable > 0 }
+    private var isOn: Bool { window > 0 && configuration.maxPerTable > 0 }
 
     /// The record of a put: the item's key and its global indexes' keys.
     func entry(of item: Item, in table: TableDefinition) -> Item {
@@ -104,6 +104,16 @@ public final class RecentWrites: Sendable {
             for (name, value) in table.key(of: item, index: index.name) where value != .null { entry[name] = value }
         }
         return entry
+    }
+
+    /// Appends records in place, oldest first, and drops those that lead: the expired and those
+    /// past the bound.
+    private static func append(
+        _ entries: [Item], at now: Double, to records: inout [Record], window: Double, bound: Int
+    ) {
+        records.append(contentsOf: entries.map { Record(time: now, entry: $0) })
+        let expired = records.prefix { now - $0.time >= window }.count
+        records.removeFirst(expired + max(0, records.count - expired - bound))
     }
 
     /// Remembers the puts of a write that may have committed, before it is acknowledged.
@@ -118,9 +128,9 @@ public final class RecentWrites: Sendable {
         let now = clock()
         memory.withLock { memory in
             for (group, entries) in groups {
-                var records = (memory[group] ?? []).filter { now - $0.time < window }
-                records += entries.map { Record(time: now, entry: $0) }
-                memory[group] = Array(records.suffix(configuration.maxPerTable))
+                Self.append(
+                    entries, at: now, to: &memory[group, default: []], window: window,
+                    bound: configuration.maxPerTable)
             }
             if memory.count > configuration.maxTables {
                 memory = memory.filter { now - ($0.value.last?.time ?? 0) < window }
