@@ -1,11 +1,12 @@
 import AMERuntime
+import Synchronization
 
 /// The progress of one resumable copy in AME's `migration_checkpoints` table, under a partition
 /// of its own (`original:<prefix>` for `ame migrate from-original`, `layout:<source>:<target>`
 /// for `ame migrate layout`): the pass (its number, its segment count, whether it finished) and,
 /// per scanned table and segment, where the segment goes on. A page's checkpoint is written after
 /// the page's items, so a run killed at any point resumes at the first page it had not finished.
-struct MigrationCheckpoints: Sendable {
+final class MigrationCheckpoints: Sendable {
     /// A pass: a full read of the source, resumed from its checkpoints while unfinished.
     struct Pass: Sendable {
         var number: Int
@@ -31,6 +32,9 @@ struct MigrationCheckpoints: Sendable {
     let session: StoreSession
     let table: TableDefinition
     let partition: String
+    /// The items this run's pass has scanned, by `<table>/<segment>`: the checkpoints' counts,
+    /// kept here so that a page's checkpoint is written without reading the previous one.
+    private let scanned = Mutex<[String: Int]>([:])
 
     /// The checkpoints of `partition` in the registry's `migration_checkpoints`.
     init(session: StoreSession, registry: SchemaRegistry, partition: String) {
@@ -44,6 +48,8 @@ struct MigrationCheckpoints: Sendable {
 
     /// The unfinished pass, or a new one of `segments` segments after the last finished one.
     func pass(segments: Int) async throws -> Pass {
+        // A run counts from its pass's checkpoints (``resume(_:in:)``), or from nothing.
+        scanned.withLock { $0.removeAll() }
         let stored = try await session.getItem(table: table.name, key: key("pass"))
         let number = (try? stored?.int("number")) ?? nil
         if let stored, let number, stored["finished"] == .bool(false) {
@@ -88,6 +94,7 @@ struct MigrationCheckpoints: Sendable {
         for index in 0..<pass.segments {
             guard let checkpoint = try await segment(name, index), checkpoint.pass == pass.number else { continue }
             resume.scanned += checkpoint.scanned
+            scanned.withLock { $0["\(name)/\(index)"] = checkpoint.scanned }
             if checkpoint.done {
                 resume.done.insert(index)
             } else if let key = checkpoint.lastKey {
@@ -100,8 +107,10 @@ struct MigrationCheckpoints: Sendable {
     /// Records that a segment's page is written: where the segment goes on, or that it is done,
     /// and how many items of the segment this pass has scanned.
     func advance(_ name: String, segment index: Int, pass: Int, page: ScanPage) async throws {
-        let previous = try await segment(name, index)
-        let scanned = (previous?.pass == pass ? previous?.scanned ?? 0 : 0) + page.items.count
+        let scanned = scanned.withLock { counts in
+            counts["\(name)/\(index)", default: 0] += page.items.count
+            return counts["\(name)/\(index)"]!
+        }
         var item: Item = [
             tenantAttribute: .string(partition), table.sortAttribute: .string("\(name)/\(index)"),
             "pass": .number(String(pass)), "done": .bool(page.lastEvaluatedKey == nil),
