@@ -57,7 +57,16 @@ final class SQLiteConnection {
             switch value {
             case .text(let text):
                 // With its byte length: as a C string, a NUL would end it (`a\0x` bound as `a`).
-                code = sqlite3_bind_text(statement, index, text, Int32(text.utf8.count), sqliteTransient)
+                // From the string's own UTF-8 storage: no C-string copy is made.
+                var text = text
+                // An empty buffer may have no address, and a NULL pointer would bind SQL NULL.
+                code = text.withUTF8 { utf8 in
+                    guard let address = utf8.baseAddress else {
+                        return sqlite3_bind_text(statement, index, "", 0, sqliteTransient)
+                    }
+                    let characters = UnsafeRawPointer(address).assumingMemoryBound(to: CChar.self)
+                    return sqlite3_bind_text(statement, index, characters, Int32(utf8.count), sqliteTransient)
+                }
             case .blob(let bytes):
                 code = bytes.withUnsafeBytes {
                     sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), sqliteTransient)

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The one storage interface of the runtime, shaped on DynamoDB's operations so that the
 /// embedded SQLite backend and the DynamoDB backend are interchangeable.
 ///
@@ -103,29 +109,56 @@ public struct ItemKey: Hashable, Sendable {
     /// Keys are equal when their bytes are, as the store compares them: Swift's `String` equality
     /// is canonical, and would make the cache answer `café` (é) with the item of `café` (e + ´).
     public static func == (lhs: ItemKey, rhs: ItemKey) -> Bool {
-        lhs.partition.utf8.elementsEqual(rhs.partition.utf8) && lhs.sort.utf8.elementsEqual(rhs.sort.utf8)
+        sameBytes(lhs.sort, rhs.sort) && sameBytes(lhs.partition, rhs.partition)
     }
 
     public func hash(into hasher: inout Hasher) {
-        for text in [partition, sort] {
-            hasher.combine(text.utf8.count)
-            let hashed: Void? = text.utf8.withContiguousStorageIfAvailable {
-                hasher.combine(bytes: UnsafeRawBufferPointer($0))
+        Self.combine(partition, into: &hasher)
+        Self.combine(sort, into: &hasher)
+    }
+
+    /// Whether two strings hold the same UTF-8 bytes (one `memcmp` for native strings).
+    static func sameBytes(_ lhs: String, _ rhs: String) -> Bool {
+        guard lhs.utf8.count == rhs.utf8.count else { return false }
+        let compared = lhs.utf8.withContiguousStorageIfAvailable { left in
+            rhs.utf8.withContiguousStorageIfAvailable { right in
+                left.count == 0 || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0
             }
-            if hashed == nil { for byte in text.utf8 { hasher.combine(byte) } }
         }
+        return (compared ?? nil) ?? lhs.utf8.elementsEqual(rhs.utf8)
+    }
+
+    private static func combine(_ text: String, into hasher: inout Hasher) {
+        hasher.combine(text.utf8.count)
+        let hashed: Void? = text.utf8.withContiguousStorageIfAvailable {
+            hasher.combine(bytes: UnsafeRawBufferPointer($0))
+        }
+        if hashed == nil { for byte in text.utf8 { hasher.combine(byte) } }
     }
 }
 
 /// An item key qualified by its table, the unit of a batch read.
 public struct TableKey: Hashable, Sendable {
-    public var table: String
-    public var key: ItemKey
+    public let table: String
+    public let key: ItemKey
+    /// The key's hash, computed once: a key is hashed at every step of a level's read (its
+    /// deduplication, the batch's results, each parent's lookup).
+    private let hash: Int
 
     public init(table: String, key: ItemKey) {
         self.table = table
         self.key = key
+        var hasher = Hasher()
+        hasher.combine(table)
+        hasher.combine(key)
+        hash = hasher.finalize()
     }
+
+    public static func == (lhs: TableKey, rhs: TableKey) -> Bool {
+        lhs.hash == rhs.hash && lhs.key == rhs.key && ItemKey.sameBytes(lhs.table, rhs.table)
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(hash) }
 }
 
 /// A physical table: name, key attributes and secondary indexes.
