@@ -136,8 +136,10 @@ final class Execution {
     private func execute(_ level: Level) async {
         guard !level.isEmpty else { return }
         await withSpan("level") { span in
-            span.attributes["ame.keys"] = level.keys.count
-            span.attributes["ame.queries"] = level.queries.count
+            if span.isRecording {
+                span.attributes["ame.keys"] = level.keys.count
+                span.attributes["ame.queries"] = level.queries.count
+            }
             await LevelLoader(session: session, maxConcurrentQueries: engine.limits.maxConcurrentQueries).load(level)
         }
     }
@@ -168,11 +170,12 @@ final class Execution {
                 }
                 do {
                     let model = try entity.decode(item)
-                    let object = ResultObject()
-                    root.values[slot] = .object(object)
+                    let rows = ResultRows(keys: children.map(\.responseKey), count: 1)
+                    root.values[slot] = .row(rows, 0)
                     pendingWork.append(
                         EntityWork(
-                            entity: entity, fields: children, entries: [Entry(model, object)], prefetched: prefetched))
+                            entity: entity, fields: children, entries: [Entry(model, rows.row(0))],
+                            prefetched: prefetched))
                 } catch {
                     report(error, path: path, field: field)
                 }

@@ -22,12 +22,14 @@ extension Execution {
                     report(error, path: path() + [.string(field.responseKey)], field: field)
                     return nil
                 }
+                let rows = ResultRows(keys: children.map(\.responseKey), count: outcome.items.count)
+                entries.reserveCapacity(outcome.items.count)
+                elements.reserveCapacity(outcome.items.count)
                 for (position, item) in outcome.items.enumerated() {
                     do {
                         let model = try entity.decode(item)
-                        let child = ResultObject()
-                        entries.append(Entry(model, child))
-                        elements.append(.object(child))
+                        entries.append(Entry(model, rows.row(position)))
+                        elements.append(.row(rows, position))
                     } catch {
                         report(error, path: path() + [.string(field.responseKey), .int(position)], field: field)
                         return nil
@@ -77,9 +79,9 @@ extension Execution {
     /// One object being resolved: its model and its result object.
     struct Entry {
         let model: any EntityModel
-        let object: ResultObject
+        let object: ResultRow
 
-        init(_ model: any EntityModel, _ object: ResultObject) {
+        init(_ model: any EntityModel, _ object: ResultRow) {
             self.model = model
             self.object = object
         }
@@ -89,23 +91,26 @@ extension Execution {
     func report(_ error: Error, field: CollectedField, in entries: [Entry]) {
         let paths = paths(of: entries.map(\.object))
         for entry in entries {
-            let path = paths[ObjectIdentifier(entry.object)] ?? []
+            let path = paths[entry.object] ?? []
             report(error, path: path + [.string(field.responseKey)], field: field)
         }
     }
 
     /// The response paths of `objects`, found by one walk of the result tree. Objects do not carry
     /// their paths (an allocation per object); errors are rare, so their paths are found when needed.
-    func paths(of objects: [ResultObject]) -> [ObjectIdentifier: [JSONValue]] {
-        var wanted = Set(objects.map(ObjectIdentifier.init))
-        var found: [ObjectIdentifier: [JSONValue]] = [:]
+    func paths(of objects: [ResultRow]) -> [ResultRow: [JSONValue]] {
+        var wanted = Set(objects)
+        var found: [ResultRow: [JSONValue]] = [:]
         var stack: [(ResultValue, [JSONValue])] = [(.object(root), [])]
         while let (value, path) = stack.popLast(), !wanted.isEmpty {
             switch value {
             case .json: continue
             case .object(let object):
-                if wanted.remove(ObjectIdentifier(object)) != nil { found[ObjectIdentifier(object)] = path }
                 for (key, child) in zip(object.keys, object.values) { stack.append((child, path + [.string(key)])) }
+            case .row(let rows, let index):
+                let row = rows.row(index)
+                if wanted.remove(row) != nil { found[row] = path }
+                for slot in rows.keys.indices { stack.append((rows[index, slot], path + [.string(rows.keys[slot])])) }
             case .list(let elements):
                 for (index, element) in elements.enumerated() { stack.append((element, path + [.int(index)])) }
             }
@@ -113,24 +118,22 @@ extension Execution {
         return found
     }
 
-    func path(of object: ResultObject) -> [JSONValue] { paths(of: [object])[ObjectIdentifier(object)] ?? [] }
+    func path(of object: ResultRow) -> [JSONValue] { paths(of: [object])[object] ?? [] }
 
     /// Resolves the scalar fields of `work` now and plans its relation and `data` loads.
     func plan(_ work: EntityWork, level: inout Level) {
         let entity = work.entity
-        // Every object of the work has the same fields: they share one array of keys, and each
-        // field fills its own slot.
-        let keys = work.fields.map(\.responseKey)
-        for entry in work.entries { entry.object.prepare(keys: keys) }
+        // Every object of the work has the same fields (its rows were made with their keys), and
+        // each field fills its own slot.
         for (slot, field) in work.fields.enumerated() {
             switch field.plan {
             case .typename(let name):
-                for entry in work.entries { entry.object.values[slot] = .json(.string(name)) }
+                for entry in work.entries { entry.object[slot] = .json(.string(name)) }
             case .field(let index):
                 let definition = entity.fields[index]
                 if let style = definition.jsonScalar {
                     for entry in work.entries {
-                        entry.object.values[slot] = .json(JSONKeyCase.answer(entry.model.fieldValue(index), style))
+                        entry.object[slot] = .json(JSONKeyCase.answer(entry.model.fieldValue(index), style))
                     }
                 } else if case .object = definition.type {
                     let children: [CollectedField]
@@ -142,10 +145,10 @@ extension Execution {
                         continue
                     }
                     for entry in work.entries {
-                        entry.object.values[slot] = project(entry.model.fieldValue(index), children)
+                        entry.object[slot] = project(entry.model.fieldValue(index), children)
                     }
                 } else {
-                    for entry in work.entries { entry.object.values[slot] = .json(entry.model.fieldValue(index)) }
+                    for entry in work.entries { entry.object[slot] = .json(entry.model.fieldValue(index)) }
                 }
             case .data:
                 let entries = work.entries
@@ -155,7 +158,7 @@ extension Execution {
                 let answer = { (results: [TableKey: Item]) in
                     for (object, tableKey) in targets {
                         guard let item = results[tableKey], case .map(let values)? = item["values"] else { continue }
-                        object.values[slot] = .json(JSONKeyCase.answer(ItemValue.map(values).json, entity.dataKeys))
+                        object[slot] = .json(JSONKeyCase.answer(ItemValue.map(values).json, entity.dataKeys))
                     }
                 }
                 // Read with the entities when their keys were known then; else on the next level.
@@ -209,24 +212,29 @@ extension Execution {
         level.fills.append { [self] results in
             if let error = results.batchError { return report(error, field: field, in: slots.map(\.0)) }
             var decoded: [TableKey: any EntityModel] = [:]
-            var children: [Entry] = []
+            var found: [(parent: Entry, model: any EntityModel)] = []
+            found.reserveCapacity(slots.count)
             for (parent, tableKey) in slots {
-                let model: any EntityModel
                 if let cached = decoded[tableKey] {
-                    model = cached
-                } else {
-                    guard let item = results.items[tableKey] else { continue }
-                    do {
-                        model = try target.decode(item)
-                    } catch {
-                        report(error, field: field, in: [parent])
-                        continue
-                    }
-                    decoded[tableKey] = model
+                    found.append((parent, cached))
+                    continue
                 }
-                let child = ResultObject()
-                parent.object.values[slot] = .object(child)
-                children.append(Entry(model, child))
+                guard let item = results.items[tableKey] else { continue }
+                do {
+                    let model = try target.decode(item)
+                    decoded[tableKey] = model
+                    found.append((parent, model))
+                } catch {
+                    report(error, field: field, in: [parent])
+                }
+            }
+            // One block of rows for every object the field fills.
+            let rows = ResultRows(keys: selection.map(\.responseKey), count: found.count)
+            var children: [Entry] = []
+            children.reserveCapacity(found.count)
+            for (position, (parent, model)) in found.enumerated() {
+                parent.object[slot] = .row(rows, position)
+                children.append(Entry(model, rows.row(position)))
             }
             if !children.isEmpty {
                 pendingWork.append(
@@ -315,7 +323,7 @@ extension Execution {
                     let page = listObject(
                         entity: target, fields: listFields, outcome: outcome, pageSize: limit, pageNumber: nil,
                         tokenScope: scopePrefix + key, path: path(of: entry.object) + [.string(field.responseKey)])
-                    object.values[slot] = page.map(ResultValue.object) ?? .null
+                    object[slot] = page.map(ResultValue.object) ?? .null
                 }
             }
         }

@@ -36,12 +36,11 @@ extension Execution {
         for payloadField in fields {
             switch (payloadField.plan, written) {
             case (.written, let written?):
-                let object = ResultObject()
-                payload.append(payloadField.responseKey, .object(object))
+                let children = try collector.collectChildren(of: payloadField)
+                let rows = ResultRows(keys: children.map(\.responseKey), count: 1)
+                payload.append(payloadField.responseKey, .row(rows, 0))
                 pendingWork.append(
-                    EntityWork(
-                        entity: written.entity, fields: try collector.collectChildren(of: payloadField),
-                        entries: [Entry(written.model, object)]))
+                    EntityWork(entity: written.entity, fields: children, entries: [Entry(written.model, rows.row(0))]))
             case (.ok, _): payload.append(payloadField.responseKey, .json(.bool(true)))
             case (.typename(let name), _): payload.append(payloadField.responseKey, .json(.string(name)))
             case (.unresolved(let type, let name), _):

@@ -15,13 +15,6 @@ final class ResultObject: @unchecked Sendable {
         }
     }
 
-    /// Gives the object all its fields at once, null until filled: the keys array is shared with
-    /// every object of the same selection.
-    func prepare(keys: [String]) {
-        self.keys = keys
-        values = Array(repeating: .null, count: keys.count)
-    }
-
     /// Appends a field and returns its slot, for filling it later.
     @discardableResult
     func append(_ key: String, _ value: ResultValue) -> Int {
@@ -31,9 +24,55 @@ final class ResultObject: @unchecked Sendable {
     }
 }
 
+/// The objects of one selection resolved together (a page's items, a level's targets of one
+/// relation): one allocation holds every object's fields, row by row, under one shared array of
+/// keys, instead of an object and a values array per object.
+final class ResultRows: @unchecked Sendable {
+    let keys: [String]
+    private(set) var values: [ResultValue]
+
+    /// `count` objects with the fields `keys`, each null until filled.
+    init(keys: [String], count: Int) {
+        self.keys = keys
+        values = Array(repeating: .null, count: keys.count * count)
+    }
+
+    var count: Int { keys.isEmpty ? 0 : values.count / keys.count }
+
+    subscript(row: Int, slot: Int) -> ResultValue {
+        get { values[row * keys.count + slot] }
+        set { values[row * keys.count + slot] = newValue }
+    }
+
+    /// The object in row `row`.
+    func row(_ row: Int) -> ResultRow { ResultRow(rows: self, index: row) }
+}
+
+/// One object of a ``ResultRows``: what a field fills and what a parent's slot points to.
+struct ResultRow: Hashable {
+    let rows: ResultRows
+    let index: Int
+
+    subscript(slot: Int) -> ResultValue {
+        get { rows[index, slot] }
+        nonmutating set { rows[index, slot] = newValue }
+    }
+
+    var value: ResultValue { .row(rows, index) }
+
+    static func == (lhs: ResultRow, rhs: ResultRow) -> Bool { lhs.rows === rhs.rows && lhs.index == rhs.index }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(ObjectIdentifier(rows))
+        hasher.combine(index)
+    }
+}
+
 enum ResultValue {
     case json(JSONValue)
     case object(ResultObject)
+    /// An object held in a row of a ``ResultRows``.
+    case row(ResultRows, Int)
     case list([ResultValue])
 
     static var null: ResultValue { .json(.null) }
@@ -55,6 +94,15 @@ extension JSONWriter {
         switch value {
         case .json(let json): write(json)
         case .object(let object): write(object)
+        case .row(let rows, let row):
+            bytes.append(UInt8(ascii: "{"))
+            for slot in rows.keys.indices {
+                if slot > 0 { bytes.append(UInt8(ascii: ",")) }
+                write(string: rows.keys[slot])
+                bytes.append(UInt8(ascii: ":"))
+                write(rows[row, slot])
+            }
+            bytes.append(UInt8(ascii: "}"))
         case .list(let elements):
             bytes.append(UInt8(ascii: "["))
             for (offset, element) in elements.enumerated() {
@@ -78,6 +126,8 @@ extension ResultValue {
         switch self {
         case .json(let value): value
         case .object(let object): object.json
+        case .row(let rows, let row):
+            .object(JSONObject(rows.keys.indices.map { (rows.keys[$0], rows[row, $0].json) }))
         case .list(let elements): .array(elements.map(\.json))
         }
     }
