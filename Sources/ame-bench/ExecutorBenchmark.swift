@@ -17,6 +17,8 @@ struct ExecutorBenchmark: AsyncParsableCommand {
     @Option(help: "Measured runs of each case and executor (after 20 warm-up runs).") var iterations = 500
     @Option(help: "The batch window of the DataLoader-style executor, in microseconds.") var windowMicroseconds = 500
     @Option(help: "Run only the executors whose name starts with this (e.g. AME, for profiling).") var only: String?
+    @Option(name: .customLong("case"), help: "Run only the cases whose name starts with this (for profiling).")
+    var onlyCase: String?
 
     /// A ``BenchmarkStore`` seeded with the sample data for the tenant `bench`. The caller
     /// removes the folder.
@@ -63,7 +65,7 @@ struct ExecutorBenchmark: AsyncParsableCommand {
                 + (counting ? "" : "; allocations not counted (the counter library is not preloaded)"))
         print("case | executor | store calls | items read | objects | p50 | p99 | allocations | per object | vs AME")
         print("---|---|---|---|---|---|---|---|---|---")
-        for (name, query, variables) in Self.cases(keys) {
+        for (name, query, variables) in Self.cases(keys) where onlyCase.map({ name.hasPrefix($0) }) ?? true {
             let request = GraphQLRequest(query: query, variables: variables)
             var ameMedian: Double?
             var ameData: JSONValue?

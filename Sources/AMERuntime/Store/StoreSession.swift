@@ -129,7 +129,9 @@ public final class StoreSession: Sendable {
             }
         }
         let result = try await withSpan(operation, ofKind: .client) { span in
-            if let batchSize { span.attributes["ame.keys"] = batchSize }
+            // A span that records nothing (no tracer) is not given attributes: setting one copies
+            // its attributes into a new dictionary.
+            if let batchSize, span.isRecording { span.attributes["ame.keys"] = batchSize }
             return try await CapacityMeter.$current.withValue(meter) { try await request() }
         }
         returned = items(result)

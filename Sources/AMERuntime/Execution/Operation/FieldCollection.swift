@@ -21,10 +21,26 @@ struct CollectedField {
 }
 
 /// CollectFields of the GraphQL specification (§6.3.2), for object types only.
+///
+/// One collector serves one request: the sub-selections it collects are kept, so that the
+/// complexity analysis and the execution of the same field collect them once.
 struct FieldCollector {
     let fragments: [String: FragmentDefinition]
     let variables: [String: JSONValue]
     let plan: ExecutionPlan
+    private let collected = Collected()
+
+    init(fragments: [String: FragmentDefinition], variables: [String: JSONValue], plan: ExecutionPlan) {
+        self.fragments = fragments
+        self.variables = variables
+        self.plan = plan
+    }
+
+    /// The sub-selections collected so far, by the one selection set they came from and the type
+    /// they were collected for. Bounded by the document: one entry per selection set.
+    private final class Collected {
+        var children: [ObjectIdentifier: (type: String, fields: [CollectedField])] = [:]
+    }
 
     func collect(_ selectionSet: SelectionSet, typeName: String) throws(AMEError) -> [CollectedField] {
         var fields: [CollectedField] = []
@@ -38,6 +54,20 @@ struct FieldCollector {
     /// Collects the merged sub-selections of `field` for the type its plan names; none for a leaf.
     func collectChildren(of field: CollectedField) throws(AMEError) -> [CollectedField] {
         guard let childType = field.planned.childType else { return [] }
+        // A field of one node (the usual case) is keyed by its selection set; merged fields, whose
+        // children depend on every node, are collected each time.
+        let key = field.nodes.count == 1 ? field.first.selectionSet.map(ObjectIdentifier.init) : nil
+        if let key, let known = collected.children[key], known.type == childType { return known.fields }
+        let fields = try collectChildren(of: field, type: childType)
+        if let key { collected.children[key] = (childType, fields) }
+        return fields
+    }
+
+    private func collectChildren(
+        of field: CollectedField, type childType: String
+    ) throws(AMEError)
+        -> [CollectedField]
+    {
         var fields: [CollectedField] = []
         var positions: [String: Int] = [:]
         var visited = Set<String>()
