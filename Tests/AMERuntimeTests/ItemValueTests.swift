@@ -104,7 +104,8 @@ import Testing
 
     /// A stored row whose attribute is not its field's type (written by another program) is an
     /// `INTERNAL` error at the row's path; the row is non-null in its list, so the page is null
-    /// (GraphQL spec §6.4.4), and a get of it is null too. Nothing else of the response is lost.
+    /// (GraphQL spec §6.4.4), and a get of it is null too. Nothing else of the response is lost,
+    /// and a query that does not select the broken attribute is answered.
     @Test func aStoredRowOfTheWrongShapeIsAnErrorAtItsPath() async throws {
         let store = try SQLiteStore(path: nil)
         let engine = try GraphQLEngine(registry: AMESchemaRegistry.registry, store: store)
@@ -135,8 +136,13 @@ import Testing
         #expect(response.errors.first?.path == ["placeList", "placeList", .int(position)])
 
         let uuid = try #require(broken["place_uuid"]?.stringValue)
-        let get = await engine.execute(
+        // Only what a query selects is decoded: the broken attribute fails the queries that read it.
+        let unaffected = await engine.execute(
             GraphQLRequest(query: "{ place(placeUuid: \"\(uuid)\") { businessName } }"), tenant: tenant)
+        #expect(unaffected.errors.isEmpty)
+        #expect(unaffected.data?["place"]?["businessName"] == "Second")
+        let get = await engine.execute(
+            GraphQLRequest(query: "{ place(placeUuid: \"\(uuid)\") { businessName types } }"), tenant: tenant)
         #expect(get.errors.map(\.error.code) == ["INTERNAL"])
         #expect(get.errors.first?.path == ["place"])
         #expect(get.data == nil || get.data?["place"] == .null)

@@ -184,8 +184,12 @@ final class Execution {
             case .key(let key, _):
                 let tableKey = TableKey(table: table, key: ItemKey(partition: tenant.partitionKey, sort: key))
                 level.keys.append(tableKey)
+                level.reads(table, entity.projection(for: children))
                 let dataKey = children.selectsData ? activeDataKey(entity, id: key) : nil
-                if let dataKey { level.keys.append(dataKey) }
+                if let dataKey {
+                    level.keys.append(dataKey)
+                    level.reads(attributeTable, nil)
+                }
                 level.fills.append { [self] results in
                     if let error = results.batchError { return report(error, path: path, field: field) }
                     fill(results.items[tableKey], dataKey == nil ? nil : results.items)
@@ -215,8 +219,10 @@ final class Execution {
             }
         case .list(let entity):
             let arguments = try ArgumentCoercion.arguments(of: field.first, variables: variables)
-            let reader = try ListReader(entity: entity, arguments: arguments, engine: engine, tenant: tenant)
+            var list = try ListReader(entity: entity, arguments: arguments, engine: engine, tenant: tenant)
             let listFields = try collector.collectChildren(of: field)
+            list.project(try itemProjection(entity, listFields))
+            let reader = list
             let wantsTotal = listFields.selectsTotal
             let index = level.query { session in try await reader.read(session, countTotal: wantsTotal) }
             level.fills.append { [self] results in

@@ -97,6 +97,11 @@ public enum CapacityRules {
         keys.reduce(0) { $0 + readUnits(bytes: found[$1].map(size(of:)) ?? 0, consistent: true) }
     }
 
+    /// The same, from the sizes of the items found (when what was returned is projected).
+    static func batchGet(_ keys: [TableKey], bytes: [TableKey: Int]) -> Double {
+        keys.reduce(0) { $0 + readUnits(bytes: bytes[$1] ?? 0, consistent: true) }
+    }
+
     /// A Query page: the items it read (or counted, of `bytes`), rounded up once.
     static func query(bytes: Int, consistent: Bool) -> Double {
         readUnits(bytes: bytes, consistent: consistent)

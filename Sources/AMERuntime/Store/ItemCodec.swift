@@ -31,6 +31,24 @@ enum ItemCodec {
         return item
     }
 
+    /// Decodes the attributes `projection` names (every attribute when `nil`); the others are
+    /// passed over without being decoded.
+    static func decode(_ bytes: UnsafeRawBufferPointer, keeping projection: ReadProjection?) throws -> Item {
+        guard let projection else { return try decode(bytes) }
+        var reader = Reader(bytes: bytes)
+        let count = try reader.varint()
+        var item: Item = Dictionary(minimumCapacity: min(Int(count), projection.attributes.count))
+        for _ in 0..<count {
+            let name = try reader.skip()
+            if projection.contains(utf8: name) {
+                item[String(decoding: name, as: UTF8.self)] = try reader.value(depth: 0)
+            } else {
+                _ = try reader.valueSize(depth: 0)
+            }
+        }
+        return item
+    }
+
     /// The ``CapacityRules`` size of an encoded item, read without decoding it.
     static func capacitySize(_ bytes: UnsafeRawBufferPointer) throws -> Int {
         var reader = Reader(bytes: bytes)

@@ -214,15 +214,78 @@ public final class SQLiteStore: Store {
         }
     }
 
+    /// Decodes only the projected attributes of each table's items, and reports the size of the
+    /// whole items, from which their read units are computed.
+    public func batchGetItem(
+        _ keys: [TableKey], projections: [String: ReadProjection]
+    ) async throws
+        -> BatchGetPage
+    {
+        guard !projections.isEmpty else { return BatchGetPage(items: try await batchGetItem(keys)) }
+        try StoreLimits.checkBatchGet(keys)
+        return try await read { connection, tables in
+            var page = BatchGetPage(items: Dictionary(minimumCapacity: keys.count), itemBytes: [:])
+            if keys.count > 1 { try connection.execute("BEGIN") }
+            do {
+                for key in keys {
+                    guard tables[key.table] != nil else { throw StoreError.unknownTable(key.table) }
+                    if let (item, bytes) = try Self.read(
+                        table: key.table, key: key.key, keeping: projections[key.table], connection: connection)
+                    {
+                        page.items[key] = item
+                        page.itemBytes?[key] = bytes
+                    }
+                }
+            } catch {
+                if keys.count > 1 { try? connection.execute("ROLLBACK") }
+                throw error
+            }
+            if keys.count > 1 { try connection.execute("COMMIT") }
+            return page
+        }
+    }
+
     private static func read(table: String, key: ItemKey, connection: SQLiteConnection) throws -> Item? {
-        var item: Item?
+        try read(table: table, key: key, keeping: nil, connection: connection)?.item
+    }
+
+    /// One item by key: its projected attributes and the size of the whole item (0 when whole
+    /// items are read: the caller sizes what it gets).
+    private static func read(
+        table: String, key: ItemKey, keeping projection: ReadProjection?, connection: SQLiteConnection
+    ) throws -> (item: Item, bytes: Int)? {
+        var found: (Item, Int)?
         try connection.query(
             "SELECT body FROM items WHERE tbl = ? AND pk = ? AND sk = ?",
             [.text(table), .text(key.partition), .text(key.sort)]
         ) { row in
-            item = try row.withBlob(0) { try ItemCodec.decode($0) }
+            found = try row.withBlob(0) { body in
+                (
+                    try ItemCodec.decode(body, keeping: projection),
+                    projection == nil ? 0 : try ItemCodec.capacitySize(body)
+                )
+            }
         }
-        return item
+        return found
+    }
+
+    /// The rows of a Query page: the projected attributes and the key attributes `keys` (what
+    /// the page's `lastEvaluatedKey` is made of), and the size of the whole items when projected
+    /// (`nil` otherwise). The extra row read to learn whether more follow is not sized.
+    private static func pageRows(
+        _ sql: String, _ bindings: [SQLiteValue], request: QueryRequest, keys: [String], connection: SQLiteConnection
+    ) throws -> (items: [Item], bytes: Int?) {
+        var items: [Item] = []
+        let projection = request.projection.map { $0.union(ReadProjection(keys)) }
+        var bytes = projection == nil ? nil : 0
+        try connection.query(sql, bindings) { row in
+            let item = try row.withBlob(0) { body in
+                if bytes != nil, items.count < request.limit { bytes! += try ItemCodec.capacitySize(body) }
+                return try ItemCodec.decode(body, keeping: projection)
+            }
+            items.append(item)
+        }
+        return (items, bytes)
     }
 
     public func query(_ request: QueryRequest) async throws -> QueryPage {
@@ -263,11 +326,10 @@ public final class SQLiteStore: Store {
         // The limit is bound, so that every limit shares one prepared statement.
         sql += " ORDER BY sk \(request.scanForward ? "ASC" : "DESC") LIMIT ?"
         bindings.append(.integer(request.limit + 1))
-        var items: [Item] = []
-        try connection.query("SELECT body " + sql, bindings) { row in
-            items.append(try row.withBlob(0) { try ItemCodec.decode($0) })
-        }
-        return page(items, limit: request.limit) { table.key(of: $0) }
+        let (items, bytes) = try pageRows(
+            "SELECT body " + sql, bindings, request: request, keys: [table.partitionAttribute, table.sortAttribute],
+            connection: connection)
+        return page(items, limit: request.limit, bytes: bytes) { table.key(of: $0) }
     }
 
     private static func queryIndex(
@@ -298,11 +360,14 @@ public final class SQLiteStore: Store {
         let order = request.scanForward ? "ASC" : "DESC"
         sql += " ORDER BY e.isk \(order), e.pk \(order), e.sk \(order) LIMIT ?"
         bindings.append(.integer(request.limit + 1))
-        var items: [Item] = []
-        try connection.query("SELECT i.body " + sql, bindings) { row in
-            items.append(try row.withBlob(0) { try ItemCodec.decode($0) })
-        }
-        return page(items, limit: request.limit) { table.key(of: $0, index: index.name) }
+        let (items, bytes) = try pageRows(
+            "SELECT i.body " + sql, bindings, request: request,
+            keys: [
+                table.partitionAttribute, table.sortAttribute, index.partitionAttribute ?? tenantAttribute,
+                index.sortAttribute,
+            ],
+            connection: connection)
+        return page(items, limit: request.limit, bytes: bytes) { table.key(of: $0, index: index.name) }
     }
 
     /// Scan: the table's items in key order (partition, then sort key); a segment holds the
@@ -376,10 +441,10 @@ public final class SQLiteStore: Store {
         return QueryPage(items: [], count: count, lastEvaluatedKey: nil, evaluatedBytes: bytes)
     }
 
-    private static func page(_ items: [Item], limit: Int, key: (Item) -> Item) -> QueryPage {
-        guard items.count > limit else { return QueryPage(items: items, lastEvaluatedKey: nil) }
+    private static func page(_ items: [Item], limit: Int, bytes: Int? = nil, key: (Item) -> Item) -> QueryPage {
+        guard items.count > limit else { return QueryPage(items: items, lastEvaluatedKey: nil, evaluatedBytes: bytes) }
         let kept = Array(items.prefix(limit))
-        return QueryPage(items: kept, lastEvaluatedKey: key(kept[kept.count - 1]))
+        return QueryPage(items: kept, lastEvaluatedKey: key(kept[kept.count - 1]), evaluatedBytes: bytes)
     }
 
     private static func appendCondition(

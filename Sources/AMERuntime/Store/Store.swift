@@ -26,6 +26,10 @@ public protocol Store: Sendable {
     /// BatchGetItem: at most ``StoreLimits/batchGetKeys`` distinct keys, across any tables.
     /// Keys that do not exist are absent from the result; nothing is silently dropped.
     func batchGetItem(_ keys: [TableKey]) async throws -> [TableKey: Item]
+    /// BatchGetItem of the attributes `projections` names for a table (whole items for a table
+    /// it does not name). A store may return more attributes than asked; it reports the size of
+    /// the whole items it read when what it returns is smaller.
+    func batchGetItem(_ keys: [TableKey], projections: [String: ReadProjection]) async throws -> BatchGetPage
     /// Query on the table or one of its indexes, with a key condition, limit and cursor.
     func query(_ request: QueryRequest) async throws -> QueryPage
     /// TransactWriteItems: all of `actions` apply, or none (at most ``StoreLimits/transactionActions``).
@@ -335,12 +339,16 @@ public struct QueryRequest: Sendable {
     public var scanForward: Bool
     /// Only count the matching items (DynamoDB `Select: COUNT`).
     public var countOnly: Bool
+    /// The attributes the reader needs (whole items when `nil`). A store may return more; the
+    /// page's `evaluatedBytes` is then the size of the whole items.
+    public var projection: ReadProjection?
 
     public init(
         table: String, index: String? = nil, partition: ItemValue, sortCondition: SortKeyCondition? = nil,
         limit: Int = StoreLimits.queryPageItems, exclusiveStartKey: Item? = nil, scanForward: Bool = true,
-        countOnly: Bool = false
+        countOnly: Bool = false, projection: ReadProjection? = nil
     ) {
+        self.projection = projection
         self.table = table
         self.index = index
         self.partition = partition
@@ -349,6 +357,54 @@ public struct QueryRequest: Sendable {
         self.exclusiveStartKey = exclusiveStartKey
         self.scanForward = scanForward
         self.countOnly = countOnly
+    }
+}
+
+/// The attributes a read needs, for a store to decode nothing else (the embedded store) or to
+/// return nothing else. Names are compared as bytes.
+public struct ReadProjection: Sendable, Hashable {
+    public let attributes: [String]
+
+    public init(_ attributes: some Sequence<String>) {
+        self.attributes = Array(Set(attributes)).sorted()
+    }
+
+    /// Whether the attribute named by these UTF-8 bytes is projected.
+    func contains(utf8 name: UnsafeRawBufferPointer) -> Bool {
+        for attribute in attributes where attribute.utf8.count == name.count {
+            var attribute = attribute
+            let equal = attribute.withUTF8 { stored in
+                stored.count == 0 || memcmp(stored.baseAddress!, name.baseAddress!, stored.count) == 0
+            }
+            if equal { return true }
+        }
+        return false
+    }
+
+    public func union(_ other: ReadProjection) -> ReadProjection { ReadProjection(attributes + other.attributes) }
+}
+
+/// The result of a projected BatchGetItem.
+public struct BatchGetPage: Sendable {
+    public var items: [TableKey: Item]
+    /// The ``CapacityRules`` size of each whole item read, when the items returned are projected;
+    /// `nil` when they are whole.
+    public var itemBytes: [TableKey: Int]?
+
+    public init(items: [TableKey: Item], itemBytes: [TableKey: Int]? = nil) {
+        self.items = items
+        self.itemBytes = itemBytes
+    }
+}
+
+extension Store {
+    /// Whole items: a store that does not project reads everything.
+    public func batchGetItem(
+        _ keys: [TableKey], projections: [String: ReadProjection]
+    ) async throws
+        -> BatchGetPage
+    {
+        BatchGetPage(items: try await batchGetItem(keys))
     }
 }
 

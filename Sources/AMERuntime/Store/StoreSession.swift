@@ -72,8 +72,15 @@ public final class StoreSession: Sendable {
 
     /// Reads keys through the cache when there is one (the executor's reads); else as
     /// ``batchGet(_:)``. Writes and their reads-before-write always go to the store.
-    public func cachedBatchGet(_ keys: [TableKey]) async throws -> [TableKey: Item] {
-        guard let cache else { return try await batchGet(keys) }
+    ///
+    /// `projections` name the attributes the executor reads of a table's items; the store may
+    /// decode only those. The cache keeps whole items, so reads through it are not projected.
+    public func cachedBatchGet(
+        _ keys: [TableKey], projections: [String: ReadProjection] = [:]
+    ) async throws
+        -> [TableKey: Item]
+    {
+        guard let cache else { return try await batchGet(keys, projections: projections) }
         let (items, hits) = try await cache.read(keys, session: self)
         state.withLock { $0.cacheHits += hits }
         return items
@@ -152,16 +159,20 @@ public final class StoreSession: Sendable {
 
     /// Reads any number of keys: deduplicated, chunked at ``StoreLimits/batchGetKeys``, chunks
     /// issued concurrently.
-    public func batchGet(_ keys: [TableKey]) async throws -> [TableKey: Item] {
-        var seen = Set<TableKey>()
+    public func batchGet(
+        _ keys: [TableKey], projections: [String: ReadProjection] = [:]
+    ) async throws
+        -> [TableKey: Item]
+    {
+        var seen = Set<TableKey>(minimumCapacity: keys.count)
         let unique = keys.filter { seen.insert($0).inserted }
         guard !unique.isEmpty else { return [:] }
         let chunkSize = StoreLimits.batchGetKeys
-        if unique.count <= chunkSize { return try await batchGetChunk(unique) }
+        if unique.count <= chunkSize { return try await batchGetChunk(unique, projections: projections) }
         return try await withThrowingTaskGroup(of: [TableKey: Item].self) { group in
             for start in stride(from: 0, to: unique.count, by: chunkSize) {
                 let chunk = Array(unique[start..<min(start + chunkSize, unique.count)])
-                group.addTask { try await self.batchGetChunk(chunk) }
+                group.addTask { try await self.batchGetChunk(chunk, projections: projections) }
             }
             var result: [TableKey: Item] = Dictionary(minimumCapacity: unique.count)
             for try await items in group { result.merge(items) { first, _ in first } }
@@ -170,14 +181,26 @@ public final class StoreSession: Sendable {
     }
 
     /// One BatchGetItem of at most ``StoreLimits/batchGetKeys`` distinct keys.
-    private func batchGetChunk(_ keys: [TableKey]) async throws -> [TableKey: Item] {
+    private func batchGetChunk(
+        _ keys: [TableKey], projections: [String: ReadProjection]
+    ) async throws
+        -> [TableKey: Item]
+    {
         let tables = Set(keys.map(\.table)).sorted()
         return try await measured(
-            "BatchGetItem", target: .tables(tables), batchSize: keys.count, items: \.count,
-            units: { CapacityUnits(read: CapacityRules.batchGet(keys, found: $0)) }
+            "BatchGetItem", target: .tables(tables), batchSize: keys.count, items: \.items.count,
+            units: { page in
+                // Units are those of the whole items read, whatever the projection returned.
+                guard let bytes = page.itemBytes else {
+                    return CapacityUnits(read: CapacityRules.batchGet(keys, found: page.items))
+                }
+                return CapacityUnits(read: CapacityRules.batchGet(keys, bytes: bytes))
+            }
         ) {
-            try await store.batchGetItem(keys)
-        }
+            projections.isEmpty
+                ? BatchGetPage(items: try await store.batchGetItem(keys))
+                : try await store.batchGetItem(keys, projections: projections)
+        }.items
     }
 
     /// The items of a global index's entries as they are now, read by key (strongly consistent):

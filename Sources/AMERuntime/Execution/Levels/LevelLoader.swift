@@ -1,9 +1,25 @@
 /// The loads of one level and what to do with their results.
 struct Level {
     var keys: [TableKey] = []
+    /// What the level's fields read of each table's items; a table absent here is read whole.
+    private(set) var projections: [String: ReadProjection] = [:]
+    /// Tables some field of the level reads whole.
+    private var wholeTables: Set<String> = []
     var queries: [@Sendable (StoreSession) async throws -> QueryOutcome] = []
     var fills: [(LevelResults) -> Void] = []
     var isEmpty: Bool { keys.isEmpty && queries.isEmpty && fills.isEmpty }
+
+    /// Notes that the level reads `projection` of `table`'s items (whole items when `nil`): the
+    /// batch read decodes the union of what the level's fields read of a table.
+    mutating func reads(_ table: String, _ projection: ReadProjection?) {
+        guard !wholeTables.contains(table) else { return }
+        guard let projection else {
+            wholeTables.insert(table)
+            projections[table] = nil
+            return
+        }
+        projections[table] = projections[table].map { $0.union(projection) } ?? projection
+    }
 
     mutating func query(_ body: @escaping @Sendable (StoreSession) async throws -> QueryOutcome) -> Int {
         queries.append(body)
@@ -45,7 +61,7 @@ struct LevelLoader {
                 if keys.isEmpty {
                     results.queries = [.success(try await queries[0](session))]
                 } else {
-                    results.items = try await session.cachedBatchGet(keys)
+                    results.items = try await session.cachedBatchGet(keys, projections: level.projections)
                 }
             } catch {
                 if keys.isEmpty { results.queries = [.failure(error)] } else { results.batchError = error }
@@ -53,7 +69,9 @@ struct LevelLoader {
             for fill in level.fills { fill(results) }
             return
         }
-        async let batch: [TableKey: Item] = keys.isEmpty ? [:] : session.cachedBatchGet(keys)
+        let projections = level.projections
+        async let batch: [TableKey: Item] =
+            keys.isEmpty ? [:] : session.cachedBatchGet(keys, projections: projections)
         let limit = maxConcurrentQueries
         let outcomes: [Result<QueryOutcome, Error>] = await withTaskGroup(of: (Int, Result<QueryOutcome, Error>).self) {
             group in

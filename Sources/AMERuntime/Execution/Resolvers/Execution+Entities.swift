@@ -167,6 +167,7 @@ extension Execution {
                     continue
                 }
                 level.keys += targets.map(\.1)
+                level.reads(attributeTable, nil)
                 level.fills.append { [self] results in
                     if let error = results.batchError { return report(error, field: field, in: entries) }
                     answer(results.items)
@@ -201,14 +202,17 @@ extension Execution {
         var slots: [(Entry, TableKey)] = []
         // Decided once for the field, not per object.
         let readsData = selection.selectsData
+        let partition = tenant.partitionKey
         for entry in entries {
             guard let key = entry.model.relationKey(relationIndex), !key.isEmpty else { continue }
-            let tableKey = TableKey(table: table, key: ItemKey(partition: tenant.partitionKey, sort: key))
+            let tableKey = TableKey(table: table, key: ItemKey(partition: partition, sort: key))
             level.keys.append(tableKey)
             if readsData, let dataKey = activeDataKey(target, id: key) { level.keys.append(dataKey) }
             slots.append((entry, tableKey))
         }
         guard !slots.isEmpty else { return }
+        level.reads(table, target.projection(for: selection))
+        if readsData { level.reads(attributeTable, nil) }
         level.fills.append { [self] results in
             if let error = results.batchError { return report(error, field: field, in: slots.map(\.0)) }
             var decoded: [TableKey: any EntityModel] = [:]
@@ -255,9 +259,12 @@ extension Execution {
         let entries = work.entries
         let listFields: [CollectedField]
         let arguments: [String: JSONValue]
+        let projection: ReadProjection
         do {
             listFields = try collector.collectChildren(of: field)
             arguments = try ArgumentCoercion.arguments(of: field.first, variables: variables)
+            // The relation's attribute is what a global index's entries are checked against.
+            projection = try itemProjection(target, listFields, extra: [relation.viaAttribute])
         } catch {
             return report(error, field: field, in: entries)
         }
@@ -299,7 +306,8 @@ extension Execution {
             let request = QueryRequest(
                 table: table, index: relation.index, partition: .string(partition),
                 sortCondition: .equals(.string(key)),
-                limit: limit, exclusiveStartKey: tokenParent?.key == key ? tokenParent?.start : nil
+                limit: limit, exclusiveStartKey: tokenParent?.key == key ? tokenParent?.start : nil,
+                projection: projection
             )
             let index = level.query { session in
                 let page: (items: [Item], lastEvaluatedKey: Item?)
@@ -327,6 +335,20 @@ extension Execution {
                 }
             }
         }
+    }
+
+    /// What a page's items are read for: the union over the page's `items` fields (several
+    /// when aliased) of what their selections read.
+    func itemProjection(
+        _ entity: EntityDefinition, _ listFields: [CollectedField], extra: [String] = []
+    )
+        throws(AMEError) -> ReadProjection
+    {
+        var selected: [CollectedField] = []
+        for field in listFields {
+            if case .items = field.plan { selected += try collector.collectChildren(of: field) }
+        }
+        return entity.projection(for: selected, extra: extra)
     }
 
     /// Applies a sub-selection to a shared object type value (e.g. `address { city }`).

@@ -34,6 +34,8 @@ struct ListReader: Sendable {
     let suggestedIndex: String?
     /// The request's scan budget (`AME_MAX_SCAN_ITEMS`).
     let scanBudget: Int
+    /// What the page's items are read for (whole items when `nil`).
+    private(set) var projection: ReadProjection?
 
     init(
         entity: EntityDefinition, arguments: [String: JSONValue], engine: GraphQLEngine, tenant: Tenant
@@ -138,6 +140,14 @@ struct ListReader: Sendable {
             && declared.allSatisfy { $0.matches(item) }
     }
 
+    /// Reads only `projection` of the items, and what the list's filters test.
+    mutating func project(_ projection: ReadProjection) {
+        let tested =
+            rechecks.map(\.attribute) + filters.map(\.attribute) + containing.map(\.attribute)
+            + declared.map(\.definition.attribute)
+        self.projection = projection.union(ReadProjection(tested))
+    }
+
     private var filtersWhileReading: Bool { !filters.isEmpty || !containing.isEmpty || !declared.isEmpty }
 
     private func key(of item: Item) -> Item { definition.key(of: item, index: index) }
@@ -154,7 +164,8 @@ struct ListReader: Sendable {
         var skip = skipped.partialValue
         var items: [Item] = []
         var lastKey: Item?
-        // The index key of the last item kept (a page resumes after it).
+        // The entry of the last item kept: a page resumes after its index key, made only when a
+        // page ends there.
         var lastEntry: Item?
         /// Keeps a match (past the skipped ones); `true` once the page is full and one more
         /// match exists, so the page resumes after its last item.
@@ -164,15 +175,16 @@ struct ListReader: Sendable {
                 return false
             }
             if items.count == limit {
-                lastKey = lastEntry
+                lastKey = lastEntry.map(key(of:))
                 return true
             }
             items.append(item)
-            lastEntry = key(of: entry)
+            lastEntry = entry
             return false
         }
         var request = QueryRequest(
-            table: table, index: index, partition: partition, sortCondition: sortCondition, exclusiveStartKey: startKey
+            table: table, index: index, partition: partition, sortCondition: sortCondition, exclusiveStartKey: startKey,
+            projection: projection
         )
         // Through a global index: what was written in the last moments, placed where the index
         // will list it (known after the first page).
@@ -199,7 +211,7 @@ struct ListReader: Sendable {
                 guard let item = current[offset], matches(item) else { continue }
                 if keep(item, at: entry) { break reading }
                 if items.count == limit && offset == page.items.count - 1 && page.lastEvaluatedKey != nil {
-                    lastKey = lastEntry
+                    lastKey = lastEntry.map(key(of:))
                     break reading
                 }
             }
