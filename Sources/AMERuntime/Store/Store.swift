@@ -365,8 +365,22 @@ public struct QueryRequest: Sendable {
 public struct ReadProjection: Sendable, Hashable {
     public let attributes: [String]
 
+    /// Duplicates are dropped (by bytes); the order is kept. A projection names a few of an
+    /// entity's attributes, so the check is a scan of those kept so far.
     public init(_ attributes: some Sequence<String>) {
-        self.attributes = Array(Set(attributes)).sorted()
+        var unique: [String] = []
+        for attribute in attributes where !unique.contains(where: { ItemKey.sameBytes($0, attribute) }) {
+            unique.append(attribute)
+        }
+        self.attributes = unique
+    }
+
+    public static func == (lhs: ReadProjection, rhs: ReadProjection) -> Bool {
+        Set(lhs.attributes.map { Array($0.utf8) }) == Set(rhs.attributes.map { Array($0.utf8) })
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(Set(attributes.map { Array($0.utf8) }))
     }
 
     /// Whether the attribute named by these UTF-8 bytes is projected.
