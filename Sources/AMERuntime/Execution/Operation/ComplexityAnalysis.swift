@@ -17,7 +17,9 @@ final class ComplexityAnalysis {
 
     private struct MemoKey: Hashable {
         var typeName: String
-        var selections: [ObjectIdentifier]
+        var first: ObjectIdentifier?
+        /// The selection sets of the nodes merged into the field (usually none).
+        var merged: [ObjectIdentifier]
     }
 
     init(engine: GraphQLEngine, collector: FieldCollector, limits: QueryLimits) {
@@ -105,7 +107,8 @@ final class ComplexityAnalysis {
         let introspection = field.planned.isIntrospection
         let surcharge = if case .schemaIntrospection = field.plan { engine.schema.typeMap.count } else { 0 }
         let key = MemoKey(
-            typeName: childType, selections: field.nodes.compactMap { $0.selectionSet.map(ObjectIdentifier.init) })
+            typeName: childType, first: field.first.selectionSet.map(ObjectIdentifier.init),
+            merged: field.merged.compactMap { $0.selectionSet.map(ObjectIdentifier.init) })
         let child: Measure
         if let known = memo[key] {
             child = known

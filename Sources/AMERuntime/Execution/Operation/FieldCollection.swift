@@ -7,11 +7,15 @@ struct CollectedField {
     let name: String
     /// What resolving the field does, from the engine's ``ExecutionPlan``.
     let planned: PlannedField
-    var nodes: [Field]
+    /// The first AST node of the field, and the others merged into it (usually none: one
+    /// allocation fewer per field than an array of all of them).
+    let first: Field
+    var merged: [Field] = []
 
     var plan: FieldPlan { planned.plan }
 
-    var first: Field { nodes[0] }
+    /// Every AST node that shares the field's response key, in document order.
+    var nodes: [Field] { [first] + merged }
 
     /// Line and column of the field in the query, for errors.
     var location: (line: Int, column: Int)? {
@@ -56,7 +60,7 @@ struct FieldCollector {
         guard let childType = field.planned.childType else { return [] }
         // A field of one node (the usual case) is keyed by its selection set; merged fields, whose
         // children depend on every node, are collected each time.
-        let key = field.nodes.count == 1 ? field.first.selectionSet.map(ObjectIdentifier.init) : nil
+        let key = field.merged.isEmpty ? field.first.selectionSet.map(ObjectIdentifier.init) : nil
         if let key, let known = collected.children[key], known.type == childType { return known.fields }
         let fields = try collectChildren(of: field, type: childType)
         if let key { collected.children[key] = (childType, fields) }
@@ -72,7 +76,10 @@ struct FieldCollector {
         var positions: [String: Int] = [:]
         var visited = Set<String>()
         let type = plan.fields(of: childType)
-        for node in field.nodes {
+        if let selectionSet = field.first.selectionSet {
+            try collect(selectionSet, type: type, into: &fields, positions: &positions, visited: &visited)
+        }
+        for node in field.merged {
             if let selectionSet = node.selectionSet {
                 try collect(selectionSet, type: type, into: &fields, positions: &positions, visited: &visited)
             }
@@ -90,12 +97,18 @@ struct FieldCollector {
             case let field as Field:
                 guard try shouldInclude(field.directives) else { continue }
                 let key = field.alias?.value ?? field.name.value
-                if let position = positions[key] {
-                    fields[position].nodes.append(field)
+                if let position = Self.position(of: key, in: fields, positions: positions) {
+                    fields[position].merged.append(field)
                 } else {
-                    positions[key] = fields.count
+                    if fields.count >= Self.scannedKeys {
+                        // Past a few fields, response keys are found by hash, not by scanning.
+                        if positions.isEmpty {
+                            for (position, known) in fields.enumerated() { positions[known.responseKey] = position }
+                        }
+                        positions[key] = fields.count
+                    }
                     let name = field.name.value
-                    fields.append(CollectedField(responseKey: key, name: name, planned: type[name], nodes: [field]))
+                    fields.append(CollectedField(responseKey: key, name: name, planned: type[name], first: field))
                 }
             case let spread as FragmentSpread:
                 guard try shouldInclude(spread.directives) else { continue }
@@ -111,6 +124,17 @@ struct FieldCollector {
                 continue
             }
         }
+    }
+
+    /// Up to this many fields in a selection, a response key is found by scanning them (no
+    /// dictionary is made); past it, by the `positions` dictionary.
+    static let scannedKeys = 16
+
+    private static func position(of key: String, in fields: [CollectedField], positions: [String: Int]) -> Int? {
+        guard fields.count > scannedKeys else {
+            return fields.firstIndex { $0.responseKey == key }
+        }
+        return positions[key]
     }
 
     private func shouldInclude(_ directives: [Directive]) throws(AMEError) -> Bool {
