@@ -191,4 +191,46 @@ import Testing
             #expect(error.description.contains("write e.g. 1000000,10000000"))
         }
     }
+
+    /// The report `ame-bench layouts` prints: one Markdown row per entity and layout for what an
+    /// item weighs, one per entity, layout and count for the tenant, with the simulation's figures.
+    @Test func theReportsTablesHoldOneRowPerSimulatedRowWithItsFigures() throws {
+        let sample = try Self.contactSample()
+        let rows = [1_000, 10_000_000].flatMap { items in
+            [TableLayout.local, .global].map { simulation.row(sample, layout: $0, items: items) }
+        }
+        let perItem = LayoutReport.perItem(rows).split(separator: "\n").map(String.init)
+        // A header, its rule, and one row per (entity, layout): the counts do not repeat it.
+        #expect(perItem.count == 4)
+        #expect(perItem[1].hasPrefix("---|"))
+        let local = try #require(rows.first { $0.layout == .local })
+        let localRow = try #require(perItem.first { $0.hasPrefix("\(local.entity) | \(local.layout) |") })
+        #expect(localRow.contains(" | \(LayoutReport.grouped(local.itemBytes)) | "))
+        #expect(localRow.contains("\(LayoutReport.grouped(try #require(local.itemsAtCap))) items"))
+        #expect(localRow.contains("(LSI)") && localRow.contains("(GSI)"))
+        let globalRow = try #require(perItem.first { $0.contains(" | \(TableLayout.global) |") })
+        #expect(globalRow.contains("no cap"))
+        #expect(!globalRow.contains("(LSI)"))
+
+        let perTenant = LayoutReport.perTenant(rows).split(separator: "\n").map(String.init)
+        #expect(perTenant.count == 2 + rows.count)
+        let beyond = try #require(rows.first { $0.layout == .local && !$0.withinCap })
+        let beyondRow = try #require(
+            perTenant.first {
+                $0.hasPrefix("\(beyond.entity) | \(beyond.layout) | \(LayoutReport.grouped(beyond.items)) |")
+            })
+        #expect(beyondRow.contains("**no**"))
+        #expect(beyondRow.contains(" GB | "))
+        let within = try #require(rows.first { $0.layout == .local && $0.withinCap })
+        #expect(perTenant.contains { $0.hasPrefix("\(within.entity) | local | 1,000 |") && $0.contains(" | yes | ") })
+        #expect(perTenant.filter { $0.contains(" | global | ") }.allSatisfy { $0.contains(" | no cap | ") })
+    }
+
+    @Test func numbersAreGroupedByThousandsAndUnitsByHalves() {
+        #expect(LayoutReport.grouped(0) == "0")
+        #expect(LayoutReport.grouped(999) == "999")
+        #expect(LayoutReport.grouped(1_000) == "1,000")
+        #expect(LayoutReport.grouped(1_234_567) == "1,234,567")
+        #expect(LayoutReport.grouped(-1_234_567) == "-1,234,567")
+    }
 }
