@@ -43,9 +43,12 @@ import Testing
         }
         #expect(page.items[keys[2]] == nil)
         #expect(page.itemBytes?[keys[2]] == nil)
-        // A table the read does not project is read whole.
+        // A table the read does not project is read whole, and sized as well.
         let unprojected = try await store.batchGetItem(keys, projections: ["other": projection])
         #expect(unprojected.items == whole)
+        for key in keys.prefix(2) {
+            #expect(unprojected.itemBytes?[key] == whole[key].map(CapacityRules.size(of:)))
+        }
     }
 
     @Test func aProjectedQueryKeepsItsPagingAndReportsTheWholeItemsSize() async throws {

@@ -230,7 +230,8 @@ public final class SQLiteStore: Store {
                 for key in keys {
                     guard tables[key.table] != nil else { throw StoreError.unknownTable(key.table) }
                     if let (item, bytes) = try Self.read(
-                        table: key.table, key: key.key, keeping: projections[key.table], connection: connection)
+                        table: key.table, key: key.key, keeping: projections[key.table], sized: true,
+                        connection: connection)
                     {
                         page.items[key] = item
                         page.itemBytes?[key] = bytes
@@ -246,13 +247,13 @@ public final class SQLiteStore: Store {
     }
 
     private static func read(table: String, key: ItemKey, connection: SQLiteConnection) throws -> Item? {
-        try read(table: table, key: key, keeping: nil, connection: connection)?.item
+        try read(table: table, key: key, keeping: nil, sized: false, connection: connection)?.item
     }
 
-    /// One item by key: its projected attributes and the size of the whole item (0 when whole
-    /// items are read: the caller sizes what it gets).
+    /// One item by key: its projected attributes (all of them when `projection` is `nil`) and,
+    /// when `sized`, the size of the whole item (else 0).
     private static func read(
-        table: String, key: ItemKey, keeping projection: ReadProjection?, connection: SQLiteConnection
+        table: String, key: ItemKey, keeping projection: ReadProjection?, sized: Bool, connection: SQLiteConnection
     ) throws -> (item: Item, bytes: Int)? {
         var found: (Item, Int)?
         try connection.query(
@@ -262,7 +263,7 @@ public final class SQLiteStore: Store {
             found = try row.withBlob(0) { body in
                 (
                     try ItemCodec.decode(body, keeping: projection),
-                    projection == nil ? 0 : try ItemCodec.capacitySize(body)
+                    sized ? try ItemCodec.capacitySize(body) : 0
                 )
             }
         }
