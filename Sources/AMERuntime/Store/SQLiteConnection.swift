@@ -127,22 +127,9 @@ struct SQLiteRow {
         return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
     }
 
-    func int(_ column: Int32) -> Int {
-        Int(sqlite3_column_int64(statement, column))
-    }
-
     func withBlob<T>(_ column: Int32, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
         let count = Int(sqlite3_column_bytes(statement, column))
         let pointer = sqlite3_column_blob(statement, column)
         return try body(UnsafeRawBufferPointer(start: pointer, count: count))
-    }
-
-    /// The column as a bindable value (text or real), for cursors.
-    func value(_ column: Int32) -> SQLiteValue {
-        switch sqlite3_column_type(statement, column) {
-        case SQLITE_FLOAT, SQLITE_INTEGER: .real(sqlite3_column_double(statement, column))
-        case SQLITE_NULL: .null
-        default: .text(text(column))
-        }
     }
 }
