@@ -21,32 +21,31 @@ enum ItemCodec {
     }
 
     static func decode(_ bytes: UnsafeRawBufferPointer) throws -> Item {
-        var reader = Reader(bytes: bytes)
-        let count = try reader.varint()
-        var item: Item = Dictionary(minimumCapacity: Int(count))
-        for _ in 0..<count {
-            let name = try reader.string()
-            item[name] = try reader.value(depth: 0)
-        }
-        return item
+        try decode(bytes, keeping: nil, sizing: false).item
     }
 
     /// Decodes the attributes `projection` names (every attribute when `nil`); the others are
-    /// passed over without being decoded.
-    static func decode(_ bytes: UnsafeRawBufferPointer, keeping projection: ReadProjection?) throws -> Item {
-        guard let projection else { return try decode(bytes) }
+    /// passed over without being decoded. With `sizing`, also the ``CapacityRules`` size of the
+    /// whole item, in the same pass (else 0).
+    static func decode(
+        _ bytes: UnsafeRawBufferPointer, keeping projection: ReadProjection?, sizing: Bool
+    ) throws -> (item: Item, size: Int) {
         var reader = Reader(bytes: bytes)
         let count = try reader.varint()
-        var item: Item = Dictionary(minimumCapacity: min(Int(count), projection.attributes.count))
+        var item: Item = Dictionary(minimumCapacity: min(Int(count), projection?.attributes.count ?? Int(count)))
+        var size = 0
         for _ in 0..<count {
             let name = try reader.skip()
-            if projection.contains(utf8: name) {
-                item[String(decoding: name, as: UTF8.self)] = try reader.value(depth: 0)
+            if projection?.contains(utf8: name) ?? true {
+                let value = try reader.value(depth: 0)
+                if sizing { size += name.count + CapacityRules.size(of: value) }
+                item[String(decoding: name, as: UTF8.self)] = value
             } else {
-                _ = try reader.valueSize(depth: 0)
+                let skipped = try reader.valueSize(depth: 0)
+                if sizing { size += name.count + skipped }
             }
         }
-        return item
+        return (item, size)
     }
 
     /// The ``CapacityRules`` size of an encoded item, read without decoding it.

@@ -193,25 +193,7 @@ public final class SQLiteStore: Store {
     }
 
     public func batchGetItem(_ keys: [TableKey]) async throws -> [TableKey: Item] {
-        try StoreLimits.checkBatchGet(keys)
-        return try await read { connection, tables in
-            var result: [TableKey: Item] = Dictionary(minimumCapacity: keys.count)
-            // One read transaction for the batch: one snapshot, and no transaction per key.
-            if keys.count > 1 { try connection.execute("BEGIN") }
-            do {
-                for key in keys {
-                    guard tables[key.table] != nil else { throw StoreError.unknownTable(key.table) }
-                    if let item = try Self.read(table: key.table, key: key.key, connection: connection) {
-                        result[key] = item
-                    }
-                }
-            } catch {
-                if keys.count > 1 { try? connection.execute("ROLLBACK") }
-                throw error
-            }
-            if keys.count > 1 { try connection.execute("COMMIT") }
-            return result
-        }
+        try await batchRead(keys, projections: [:], sized: false).items
     }
 
     /// Decodes only the projected attributes of each table's items, and reports the size of the
@@ -221,16 +203,23 @@ public final class SQLiteStore: Store {
     ) async throws
         -> BatchGetPage
     {
-        guard !projections.isEmpty else { return BatchGetPage(items: try await batchGetItem(keys)) }
+        try await batchRead(keys, projections: projections, sized: !projections.isEmpty)
+    }
+
+    /// The batch read behind both: `projections` per table, the whole items' sizes when `sized`.
+    private func batchRead(
+        _ keys: [TableKey], projections: [String: ReadProjection], sized: Bool
+    ) async throws -> BatchGetPage {
         try StoreLimits.checkBatchGet(keys)
         return try await read { connection, tables in
-            var page = BatchGetPage(items: Dictionary(minimumCapacity: keys.count), itemBytes: [:])
+            var page = BatchGetPage(items: Dictionary(minimumCapacity: keys.count), itemBytes: sized ? [:] : nil)
+            // One read transaction for the batch: one snapshot, and no transaction per key.
             if keys.count > 1 { try connection.execute("BEGIN") }
             do {
                 for key in keys {
                     guard tables[key.table] != nil else { throw StoreError.unknownTable(key.table) }
                     if let (item, bytes) = try Self.read(
-                        table: key.table, key: key.key, keeping: projections[key.table], sized: true,
+                        table: key.table, key: key.key, keeping: projections[key.table], sized: sized,
                         connection: connection)
                     {
                         page.items[key] = item
@@ -260,12 +249,7 @@ public final class SQLiteStore: Store {
             "SELECT body FROM items WHERE tbl = ? AND pk = ? AND sk = ?",
             [.text(table), .text(key.partition), .text(key.sort)]
         ) { row in
-            found = try row.withBlob(0) { body in
-                (
-                    try ItemCodec.decode(body, keeping: projection),
-                    sized ? try ItemCodec.capacitySize(body) : 0
-                )
-            }
+            found = try row.withBlob(0) { try ItemCodec.decode($0, keeping: projection, sizing: sized) }
         }
         return found
     }
@@ -280,10 +264,9 @@ public final class SQLiteStore: Store {
         let projection = request.projection.map { $0.union(ReadProjection(keys)) }
         var bytes = projection == nil ? nil : 0
         try connection.query(sql, bindings) { row in
-            let item = try row.withBlob(0) { body in
-                if bytes != nil, items.count < request.limit { bytes! += try ItemCodec.capacitySize(body) }
-                return try ItemCodec.decode(body, keeping: projection)
-            }
+            let sizing = bytes != nil && items.count < request.limit
+            let (item, size) = try row.withBlob(0) { try ItemCodec.decode($0, keeping: projection, sizing: sizing) }
+            if sizing { bytes! += size }
             items.append(item)
         }
         return (items, bytes)

@@ -124,12 +124,16 @@ public struct ItemKey: Hashable, Sendable {
     /// Whether two strings hold the same UTF-8 bytes (one `memcmp` for native strings).
     static func sameBytes(_ lhs: String, _ rhs: String) -> Bool {
         guard lhs.utf8.count == rhs.utf8.count else { return false }
-        let compared = lhs.utf8.withContiguousStorageIfAvailable { left in
-            rhs.utf8.withContiguousStorageIfAvailable { right in
-                left.count == 0 || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0
-            }
-        }
-        return (compared ?? nil) ?? lhs.utf8.elementsEqual(rhs.utf8)
+        var lhs = lhs
+        return lhs.withUTF8 { bytes(of: rhs, equal: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Whether `text`'s UTF-8 is exactly `utf8` (one `memcmp`).
+    static func bytes(of text: String, equal utf8: UnsafeRawBufferPointer) -> Bool {
+        guard text.utf8.count == utf8.count else { return false }
+        guard utf8.count > 0 else { return true }
+        var text = text
+        return text.withUTF8 { memcmp($0.baseAddress!, utf8.baseAddress!, utf8.count) == 0 }
     }
 
     private static func combine(_ text: String, into hasher: inout Hasher) {
@@ -362,7 +366,7 @@ public struct QueryRequest: Sendable {
 
 /// The attributes a read needs, for a store to decode nothing else (the embedded store) or to
 /// return nothing else. Names are compared as bytes.
-public struct ReadProjection: Sendable, Hashable {
+public struct ReadProjection: Sendable {
     public let attributes: [String]
 
     /// Duplicates are dropped (by bytes); the order is kept. A projection names a few of an
@@ -375,24 +379,9 @@ public struct ReadProjection: Sendable, Hashable {
         self.attributes = unique
     }
 
-    public static func == (lhs: ReadProjection, rhs: ReadProjection) -> Bool {
-        Set(lhs.attributes.map { Array($0.utf8) }) == Set(rhs.attributes.map { Array($0.utf8) })
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(Set(attributes.map { Array($0.utf8) }))
-    }
-
     /// Whether the attribute named by these UTF-8 bytes is projected.
     func contains(utf8 name: UnsafeRawBufferPointer) -> Bool {
-        for attribute in attributes where attribute.utf8.count == name.count {
-            var attribute = attribute
-            let equal = attribute.withUTF8 { stored in
-                stored.count == 0 || memcmp(stored.baseAddress!, name.baseAddress!, stored.count) == 0
-            }
-            if equal { return true }
-        }
-        return false
+        attributes.contains { ItemKey.bytes(of: $0, equal: name) }
     }
 
     public func union(_ other: ReadProjection) -> ReadProjection { ReadProjection(attributes + other.attributes) }

@@ -197,9 +197,7 @@ public final class StoreSession: Sendable {
                 return CapacityUnits(read: CapacityRules.batchGet(keys, bytes: bytes))
             }
         ) {
-            projections.isEmpty
-                ? BatchGetPage(items: try await store.batchGetItem(keys))
-                : try await store.batchGetItem(keys, projections: projections)
+            try await store.batchGetItem(keys, projections: projections)
         }.items
     }
 

@@ -37,8 +37,6 @@ final class ResultRows: @unchecked Sendable {
         values = Array(repeating: .null, count: keys.count * count)
     }
 
-    var count: Int { keys.isEmpty ? 0 : values.count / keys.count }
-
     subscript(row: Int, slot: Int) -> ResultValue {
         get { values[row * keys.count + slot] }
         set { values[row * keys.count + slot] = newValue }
@@ -57,8 +55,6 @@ struct ResultRow: Hashable {
         get { rows[index, slot] }
         nonmutating set { rows[index, slot] = newValue }
     }
-
-    var value: ResultValue { .row(rows, index) }
 
     static func == (lhs: ResultRow, rhs: ResultRow) -> Bool { lhs.rows === rhs.rows && lhs.index == rhs.index }
 
@@ -80,12 +76,17 @@ enum ResultValue {
 
 extension JSONWriter {
     mutating func write(_ object: ResultObject) {
+        writeObject(keys: object.keys) { object.values[$0] }
+    }
+
+    /// An object of `keys`, the value of each slot from `value`: a ``ResultObject`` or a row.
+    private mutating func writeObject(keys: [String], value: (Int) -> ResultValue) {
         bytes.append(UInt8(ascii: "{"))
-        for index in object.keys.indices {
-            if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            write(string: object.keys[index])
+        for slot in keys.indices {
+            if slot > 0 { bytes.append(UInt8(ascii: ",")) }
+            write(string: keys[slot])
             bytes.append(UInt8(ascii: ":"))
-            write(object.values[index])
+            write(value(slot))
         }
         bytes.append(UInt8(ascii: "}"))
     }
@@ -94,15 +95,7 @@ extension JSONWriter {
         switch value {
         case .json(let json): write(json)
         case .object(let object): write(object)
-        case .row(let rows, let row):
-            bytes.append(UInt8(ascii: "{"))
-            for slot in rows.keys.indices {
-                if slot > 0 { bytes.append(UInt8(ascii: ",")) }
-                write(string: rows.keys[slot])
-                bytes.append(UInt8(ascii: ":"))
-                write(rows[row, slot])
-            }
-            bytes.append(UInt8(ascii: "}"))
+        case .row(let rows, let row): writeObject(keys: rows.keys) { rows[row, $0] }
         case .list(let elements):
             bytes.append(UInt8(ascii: "["))
             for (offset, element) in elements.enumerated() {
