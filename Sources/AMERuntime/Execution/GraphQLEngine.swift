@@ -465,8 +465,11 @@ public final class GraphQLEngine: Sendable {
             documents.store(document, for: request.query)
         }
         if let hash = persisted.registerAs { await persistedOperations.register(request.query, hash: hash) }
-        let data = await withSpan("execute \(execution.operation.name?.value ?? "anonymous")") { _ in
-            await execution.run()
+        // On the store's own threads (the embedded store's), a level's read is made in place.
+        let data = await withTaskExecutorPreference(store.taskExecutor) {
+            await withSpan("execute \(execution.operation.name?.value ?? "anonymous")") { _ in
+                await execution.run()
+            }
         }
         var result = response(data: data, errors: execution.errors, outcome: .executed)
         result.operationName = execution.operation.name?.value

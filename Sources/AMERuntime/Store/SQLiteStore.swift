@@ -1,4 +1,3 @@
-import NIOPosix
 import Synchronization
 
 /// The embedded store: SQLite on local disk (WAL, synchronous commits) or in memory for tests.
@@ -10,14 +9,15 @@ import Synchronization
 /// One connection writes; reads of a file-backed store go to a pool of reader connections, which
 /// WAL lets run while a write is in progress. A read takes only its reader and a snapshot of the
 /// catalogue, never the writer's lock, so it does not wait for a commit's fsync. SQLite's
-/// blocking calls run on NIO's thread pool, never on the concurrency runtime's threads.
+/// blocking calls run on ``StoreThreads``, never on the concurrency runtime's threads; the store
+/// offers those threads as its ``taskExecutor``, so an operation run there reads in place.
 public final class SQLiteStore: Store {
     private let state: Mutex<State>
     /// The table definitions, as of the last committed change: what reads use.
     private let catalogue: Mutex<[String: TableDefinition]>
     private let readers: [ReaderConnection]
     private let nextReader = Atomic<Int>(0)
-    private let threads = NIOThreadPool.singleton
+    private let threads: StoreThreads
 
     /// How many reader connections a file-backed store opens.
     public static let readerCount = 4
@@ -32,7 +32,8 @@ public final class SQLiteStore: Store {
         try self.init(path: path, readers: path == nil ? 0 : Self.readerCount)
     }
 
-    init(path: String?, readers readerCount: Int) throws {
+    init(path: String?, readers readerCount: Int, threads: StoreThreads = .shared) throws {
+        self.threads = threads
         let connection = try SQLiteConnection(path: path ?? ":memory:")
         if path != nil {
             try connection.execute("PRAGMA journal_mode=WAL")
@@ -69,9 +70,9 @@ public final class SQLiteStore: Store {
     /// Runs a read on a reader connection (the writer's for an in-memory store), off the
     /// concurrency runtime's threads.
     private func read<T: Sendable>(
-        _ body: @escaping @Sendable (SQLiteConnection, [String: TableDefinition]) throws -> T
+        _ body: @Sendable (SQLiteConnection, [String: TableDefinition]) throws -> T
     ) async throws -> T {
-        try await threads.runIfActive { [self] in
+        try await threads.run { [self] in
             let tables = catalogue.withLock { $0 }
             // In memory there is one connection: reads share the writer's.
             if readers.isEmpty { return try state.withLock { try body($0.connection, tables) } }
@@ -81,9 +82,12 @@ public final class SQLiteStore: Store {
     }
 
     /// Runs a write on the writer connection, off the concurrency runtime's threads.
-    private func write<T: Sendable>(_ body: @escaping @Sendable (inout State) throws -> T) async throws -> T {
-        try await threads.runIfActive { [self] in try state.withLock { try body(&$0) } }
+    private func write<T: Sendable>(_ body: @Sendable (inout State) throws -> T) async throws -> T {
+        try await threads.run { [self] in try state.withLock { try body(&$0) } }
     }
+
+    /// The threads SQLite's calls run on: an operation that runs there makes them in place.
+    public var taskExecutor: (any TaskExecutor)? { threads }
 
     /// Runs `body` while the writer holds an open write transaction (rolled back after), as a
     /// write in progress does: what a read must not wait for.

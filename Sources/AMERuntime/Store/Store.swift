@@ -20,6 +20,9 @@ public protocol Store: Sendable {
     func describeTable(named name: String) async throws -> TableDescription?
     /// Whether ``createTable(_:)`` builds indexes added to an existing table's definition.
     var buildsAddedIndexes: Bool { get }
+    /// Where an operation should run to make this store's calls cheapest: the threads a store
+    /// that blocks makes its calls on (`nil`, the default, for a store that does not block).
+    var taskExecutor: (any TaskExecutor)? { get }
 
     /// GetItem.
     func getItem(table: String, key: ItemKey) async throws -> Item?
@@ -47,6 +50,7 @@ public protocol Store: Sendable {
 extension Store {
     public func close() async {}
     public var buildsAddedIndexes: Bool { false }
+    public var taskExecutor: (any TaskExecutor)? { nil }
 }
 
 /// One put or delete of a BatchWriteItem.

@@ -14,6 +14,7 @@ extension ForwardingStore {
         try await inner.describeTable(named: name)
     }
     var buildsAddedIndexes: Bool { inner.buildsAddedIndexes }
+    var taskExecutor: (any TaskExecutor)? { inner.taskExecutor }
     func getItem(table: String, key: ItemKey) async throws -> Item? { try await inner.getItem(table: table, key: key) }
     func batchGetItem(_ keys: [TableKey]) async throws -> [TableKey: Item] { try await inner.batchGetItem(keys) }
     func query(_ request: QueryRequest) async throws -> QueryPage { try await inner.query(request) }
