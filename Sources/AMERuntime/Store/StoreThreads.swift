@@ -42,17 +42,26 @@ public final class StoreThreads: TaskExecutor, @unchecked Sendable {
         return key
     }()
 
+    /// Each thread's stack: 8 MiB, the main thread's usual size.
+    static let stackSize = 8 << 20
+
     /// Starts `count` threads.
     public init(count: Int) {
         precondition(count > 0, "a StoreThreads needs a thread")
         self.count = count
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(ready, nil)
+        // The stack is set, not left to the process's limit: an operation runs on these threads
+        // as on the concurrency runtime's.
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setstacksize(&attributes, Self.stackSize)
         for _ in 0..<count {
             let context = Unmanaged.passRetained(self).toOpaque()
             var thread = pthread_t()
             let started = pthread_create(
-                &thread, nil,
+                &thread, &attributes,
                 { context in
                     let threads = Unmanaged<StoreThreads>.fromOpaque(context!).takeRetainedValue()
                     threads.work()
