@@ -107,4 +107,25 @@ import Testing
             query: "mutation { deleteContactProfile(contactUuid: \"x\") { ok } }", allowsMutations: false)
         #expect(await test.engine.execute(get, tenant: TestEngine.tenantA).outcome == .mutationRefused)
     }
+
+    /// The body is written without a JSON value made first; it is the same text as the response's
+    /// JSON value, whatever the response holds.
+    @Test func theBodyIsTheResponseAsJSONText() async throws {
+        let test = try await TestEngine(seed: SampleData(corporations: 1, places: 1, contacts: 2, requests: 0))
+        let requests = [
+            GraphQLRequest(query: "{ contactProfileList { contactProfileList { email place { businessName } } } }"),
+            GraphQLRequest(
+                query: "{ contactProfileList { contactProfileList { email } } }", extensions: ["plan": true]),
+            GraphQLRequest(query: "{ contactProfile(contactUuid: \"missing\") { email } }"),
+            GraphQLRequest(query: "{ contactProfileList {"),
+        ]
+        for request in requests {
+            let response = await test.engine.execute(request, tenant: TestEngine.tenantA)
+            let body = String(decoding: response.body, as: UTF8.self)
+            #expect(body == response.json.jsonText, "\(request.query)")
+            let extensions = try JSONValue.parse(body)["extensions"]
+            #expect(extensions?["cost"]?["storeCalls"]?.intValue == response.cost.storeCalls)
+            #expect((extensions?["plan"] != nil) == (response.plan != nil))
+        }
+    }
 }

@@ -49,14 +49,40 @@ public struct ExecutionCost: Sendable, Equatable {
     }
 
     public var json: JSONValue {
-        [
-            "complexity": .int(complexity), "maxComplexity": .int(maxComplexity), "storeCalls": .int(storeCalls),
-            "itemsRead": .int(itemsRead), "itemsScanned": .int(itemsScanned), "cacheHits": .int(cacheHits),
-            "readUnits": .double(units.read), "writeUnits": .double(units.write),
-            "estimatedReadUnits": .double(estimatedUnits.read), "estimatedWriteUnits": .double(estimatedUnits.write),
-            "consumedReadUnits": consumedUnits.map { .double($0.read) } ?? .null,
-            "consumedWriteUnits": consumedUnits.map { .double($0.write) } ?? .null,
-        ]
+        var object = JSONObject()
+        forEachField { object[$0] = $1 }
+        return .object(object)
+    }
+
+    /// Writes the cost as ``json`` would be written, with no JSON value made first: every
+    /// response carries it.
+    func write(into writer: inout JSONWriter) {
+        writer.writeRaw("{")
+        var first = true
+        forEachField { name, value in
+            if !first { writer.writeRaw(",") }
+            first = false
+            writer.write(string: name)
+            writer.writeRaw(":")
+            writer.write(value)
+        }
+        writer.writeRaw("}")
+    }
+
+    /// The answered fields, in their order.
+    private func forEachField(_ body: (String, JSONValue) -> Void) {
+        body("complexity", .int(complexity))
+        body("maxComplexity", .int(maxComplexity))
+        body("storeCalls", .int(storeCalls))
+        body("itemsRead", .int(itemsRead))
+        body("itemsScanned", .int(itemsScanned))
+        body("cacheHits", .int(cacheHits))
+        body("readUnits", .double(units.read))
+        body("writeUnits", .double(units.write))
+        body("estimatedReadUnits", .double(estimatedUnits.read))
+        body("estimatedWriteUnits", .double(estimatedUnits.write))
+        body("consumedReadUnits", consumedUnits.map { .double($0.read) } ?? .null)
+        body("consumedWriteUnits", consumedUnits.map { .double($0.write) } ?? .null)
     }
 }
 
@@ -131,10 +157,13 @@ public struct GraphQLResponse: Sendable {
         } else if errors.isEmpty || outcome == .executed {
             writer.writeRaw("\"data\":null,")
         }
-        writer.write(string: "extensions")
-        writer.writeRaw(":")
-        writer.write(extensions)
-        writer.writeRaw("}")
+        writer.writeRaw("\"extensions\":{\"cost\":")
+        cost.write(into: &writer)
+        if let plan {
+            writer.writeRaw(",\"plan\":")
+            writer.write(plan.json)
+        }
+        writer.writeRaw("}}")
         return writer.bytes
     }
 }
