@@ -60,10 +60,8 @@ public struct ExecutionCost: Sendable, Equatable {
         writer.writeRaw("{")
         var first = true
         forEachField { name, value in
-            if !first { writer.writeRaw(",") }
+            writer.writeMemberName(name, first: first)
             first = false
-            writer.write(string: name)
-            writer.writeRaw(":")
             writer.write(value)
         }
         writer.writeRaw("}")

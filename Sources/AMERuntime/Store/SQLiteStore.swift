@@ -9,8 +9,9 @@ import Synchronization
 /// One connection writes; reads of a file-backed store go to a pool of reader connections, which
 /// WAL lets run while a write is in progress. A read takes only its reader and a snapshot of the
 /// catalogue, never the writer's lock, so it does not wait for a commit's fsync. SQLite's
-/// blocking calls run on ``StoreThreads``, never on the concurrency runtime's threads; the store
-/// offers those threads as its ``taskExecutor``, so an operation run there reads in place.
+/// blocking calls run on the store's own threads (`StoreThreads`), never on the concurrency
+/// runtime's threads; the store offers those threads as its ``taskExecutor``, so an operation
+/// run there reads in place.
 public final class SQLiteStore: Store {
     private let state: Mutex<State>
     /// The table definitions, as of the last committed change: what reads use.

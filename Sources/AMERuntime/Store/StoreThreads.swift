@@ -1,5 +1,3 @@
-import Synchronization
-
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -17,23 +15,26 @@ import Synchronization
 /// call and resumed where it was after.
 ///
 /// The threads live as long as the process, as NIO's shared thread pool's do.
-public final class StoreThreads: TaskExecutor, @unchecked Sendable {
+final class StoreThreads: TaskExecutor, @unchecked Sendable {
     /// The threads the embedded store uses: twice the cores, so that a write waiting for its
     /// fsync does not keep a core idle.
-    public static let shared = StoreThreads(count: 2 * max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    static let shared = StoreThreads(count: 2 * max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
-    /// How many threads run jobs.
-    public let count: Int
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let ready = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     /// Jobs waiting for a thread, oldest first (guarded by `mutex`).
     private var queue = JobQueue()
     /// Threads waiting for a job (guarded by `mutex`).
     private var idle = 0
-    private let enqueued = Atomic<Int>(0)
+    /// Jobs given to these threads so far (guarded by `mutex`).
+    private var enqueued = 0
 
     /// How many jobs have been given to these threads: each is a move of a task onto them.
-    public var enqueuedJobs: Int { enqueued.load(ordering: .relaxed) }
+    var enqueuedJobs: Int {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return enqueued
+    }
 
     /// Marks the threads of every ``StoreThreads``: set on them, absent everywhere else.
     private static let marker: pthread_key_t = {
@@ -46,9 +47,8 @@ public final class StoreThreads: TaskExecutor, @unchecked Sendable {
     static let stackSize = 8 << 20
 
     /// Starts `count` threads.
-    public init(count: Int) {
+    init(count: Int) {
         precondition(count > 0, "a StoreThreads needs a thread")
-        self.count = count
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(ready, nil)
         // The stack is set, not left to the process's limit: an operation runs on these threads
@@ -73,20 +73,20 @@ public final class StoreThreads: TaskExecutor, @unchecked Sendable {
     }
 
     /// Whether the calling thread is one of a ``StoreThreads``' threads, where blocking is allowed.
-    public static var isCurrentThread: Bool { pthread_getspecific(marker) != nil }
+    static var isCurrentThread: Bool { pthread_getspecific(marker) != nil }
 
     /// Runs the blocking `body` on one of these threads: in place when the caller is on one
     /// already, else moving the caller there for the call.
-    public func run<T: Sendable>(_ body: @Sendable () throws -> T) async throws -> T {
+    func run<T: Sendable>(_ body: @Sendable () throws -> T) async throws -> T {
         if Self.isCurrentThread { return try body() }
         return try await withTaskExecutorPreference(self) { try body() }
     }
 
-    public func enqueue(_ job: consuming ExecutorJob) {
+    func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        enqueued.add(1, ordering: .relaxed)
         pthread_mutex_lock(mutex)
         queue.append(job)
+        enqueued += 1
         let wake = idle > 0
         pthread_mutex_unlock(mutex)
         if wake { pthread_cond_signal(ready) }

@@ -33,14 +33,20 @@ public struct JSONWriter {
             bytes.append(UInt8(ascii: "{"))
             var first = true
             for (key, element) in object.pairs {
-                if !first { bytes.append(UInt8(ascii: ",")) }
+                writeMemberName(key, first: first)
                 first = false
-                write(string: key)
-                bytes.append(UInt8(ascii: ":"))
                 write(element)
             }
             bytes.append(UInt8(ascii: "}"))
         }
+    }
+
+    /// An object member's `"name":`, after a comma unless it is the object's first member: what
+    /// every object this writes is made of.
+    mutating func writeMemberName(_ name: String, first: Bool) {
+        if !first { bytes.append(UInt8(ascii: ",")) }
+        write(string: name)
+        bytes.append(UInt8(ascii: ":"))
     }
 
     public mutating func writeRaw(_ text: String) {

@@ -83,9 +83,7 @@ extension JSONWriter {
     private mutating func writeObject(keys: [String], value: (Int) -> ResultValue) {
         bytes.append(UInt8(ascii: "{"))
         for slot in keys.indices {
-            if slot > 0 { bytes.append(UInt8(ascii: ",")) }
-            write(string: keys[slot])
-            bytes.append(UInt8(ascii: ":"))
+            writeMemberName(keys[slot], first: slot == 0)
             write(value(slot))
         }
         bytes.append(UInt8(ascii: "}"))
